@@ -1,0 +1,1 @@
+"""Who is asking: identities (certificates, platform headers), agreements, admin authentication, audit."""

@@ -1,0 +1,37 @@
+"""Compose the ASGI application: SOAP producer, open-data API, admin API and the preview UI.
+
+Each area exposes ``mount(app, ctx)``; this module only decides the order they are mounted in.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from . import __version__
+from .config import Settings, load_settings
+from .context import AppContext
+
+
+def create_app(settings: Settings | None = None, *, ctx: AppContext | None = None) -> FastAPI:
+    from .access import routes as access_routes
+    from .contracts import routes as contract_routes
+    from .opendata import routes as opendata_routes
+    from .publish import admin_routes
+    from .web import routes as web_routes
+
+    ctx = ctx or AppContext.from_settings(settings or load_settings())
+    app = FastAPI(
+        title="indikera",
+        version=__version__,
+        description="Kvalitetsindikatorer som öppna data och via GetQualityIndicators v2.",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.ctx = ctx
+    access_routes.mount(app, ctx)  # identity middleware first: every channel needs to know who asks
+    contract_routes.mount(app, ctx)
+    opendata_routes.mount(app, ctx)
+    admin_routes.mount(app, ctx)
+    web_routes.mount(app, ctx)
+    return app

@@ -1,0 +1,1 @@
+"""The indicator catalogue: versioned descriptions with the texts the catalogue's editors require."""

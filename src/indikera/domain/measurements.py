@@ -1,0 +1,204 @@
+"""Measurements (indikatorvärden) and the contract's rules for a single value (R10–R14)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date
+from enum import Enum
+
+from . import oids
+from .errors import DomainError
+from .indicators import MeasureKind, check_measure_id
+from .organisations import Organisation
+from .periods import Period
+
+
+class ReasonCode(str, Enum):
+    MSK = "MSK"  # known but hidden: below the display threshold
+    INV = "INV"  # denominator or measure population is 0
+    UNK = "UNK"  # the organisation has not reported
+    NI = "NI"  # other or unknown reason
+
+
+# Relative tolerance for rate = numerator / denominator. Registries round rates to a few decimals;
+# 0.0005 absolute accepts a rate rounded to three decimals and still catches 1.0 for 5/10.
+RATE_TOLERANCE = 0.0005
+
+
+def _finite(value: float, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise DomainError("NOT_A_NUMBER", f"{name} must be a number, not {value!r}", field=name)
+    if not math.isfinite(value):
+        raise DomainError("NOT_FINITE", f"{name} must be a finite number, not {value!r}", field=name)
+    return float(value)
+
+
+def _opt(value: float | None, name: str) -> float | None:
+    return None if value is None else _finite(value, name)
+
+
+@dataclass(frozen=True)
+class ConfidenceInterval:
+    low: float
+    high: float
+
+    def __post_init__(self) -> None:
+        low, high = _finite(self.low, "ci_low"), _finite(self.high, "ci_high")
+        if not 0 <= low <= high:
+            raise DomainError("CI", f"confidence interval must satisfy 0 ≤ low ≤ high, got {low}–{high}")
+
+
+@dataclass(frozen=True)
+class Proportion:
+    numerator: float
+    denominator: float
+    rate: float | None = None  # computed from numerator/denominator when not given
+
+    def __post_init__(self) -> None:
+        num, den = _finite(self.numerator, "numerator"), _finite(self.denominator, "denominator")
+        if den == 0:
+            raise DomainError("ZERO_DENOMINATOR", "a zero denominator is never a value: report missing/INV")
+        if den < 0 or num < 0:
+            raise DomainError("NEGATIVE", "numerator and denominator cannot be negative")
+        if num > den:
+            raise DomainError("NUM_GT_DEN", f"numerator {num:g} is larger than denominator {den:g}")
+        rate = num / den if self.rate is None else _finite(self.rate, "rate")
+        if not 0 <= rate <= 1:
+            raise DomainError("RATE_RANGE", f"rate {rate} is outside [0, 1]", field="rate")
+        if abs(rate - num / den) > RATE_TOLERANCE:
+            raise DomainError(
+                "RATE_MISMATCH",
+                f"rate {rate} is not numerator/denominator = {num:g}/{den:g} = {num / den:.6f}",
+                field="rate",
+            )
+        object.__setattr__(self, "rate", rate)
+
+    @property
+    def point(self) -> float:
+        assert self.rate is not None
+        return self.rate
+
+
+@dataclass(frozen=True)
+class Continuous:
+    value: float
+    population: float | None = None
+
+    def __post_init__(self) -> None:
+        _finite(self.value, "value")
+        pop = _opt(self.population, "measurePopulation")
+        if pop is not None and pop <= 0:
+            raise DomainError(
+                "ZERO_POPULATION",
+                "a zero or negative measure population is never a value: report missing/INV",
+            )
+
+    @property
+    def point(self) -> float:
+        return float(self.value)
+
+
+@dataclass(frozen=True)
+class Cohort:
+    count: float
+
+    def __post_init__(self) -> None:
+        if _finite(self.count, "cohort") < 0:
+            raise DomainError("NEGATIVE", "a cohort count cannot be negative")
+
+    @property
+    def point(self) -> float:
+        return float(self.count)
+
+
+@dataclass(frozen=True)
+class Missing:
+    reason: ReasonCode
+
+    def __post_init__(self) -> None:
+        try:
+            object.__setattr__(self, "reason", ReasonCode(self.reason))
+        except ValueError:
+            raise DomainError("REASON_CODE", f"{self.reason!r} is not MSK, INV, UNK or NI") from None
+
+
+Result = Proportion | Continuous | Cohort | Missing
+
+
+def kind_of(result: Result) -> MeasureKind | None:
+    """The measure kind of a result; ``None`` for a missing value (valid for every kind)."""
+    if isinstance(result, Proportion):
+        return MeasureKind.PROPORTION
+    if isinstance(result, Continuous):
+        return MeasureKind.CONTINUOUS
+    if isinstance(result, Cohort):
+        return MeasureKind.COHORT
+    return None
+
+
+@dataclass(frozen=True)
+class SourceSystem:
+    root: str
+    extension: str
+    name: str
+
+    def __post_init__(self) -> None:
+        if self.root not in oids.SOURCE_SYSTEM_ROOTS:
+            raise DomainError("SOURCE_SYSTEM", f"sourceSystem root must be one of {sorted(oids.SOURCE_SYSTEM_ROOTS)}")
+        if not self.extension or not self.name:
+            raise DomainError("SOURCE_SYSTEM", "sourceSystem needs an id and a name")
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One value of one indicator for one organisation, period and stratum."""
+
+    measure_id: str
+    version: int
+    period: Period
+    organisation: Organisation
+    result: Result
+    source_system: SourceSystem
+    stratum: str = ""
+    ci: ConfidenceInterval | None = None
+    standard_deviation: float | None = None
+    coverage: float | None = None
+    exclusions: float | None = None
+    reference_interval: float | None = None
+    first_encounter: date | None = None
+    last_encounter: date | None = None
+
+    def __post_init__(self) -> None:
+        check_measure_id(self.measure_id)
+        if not isinstance(self.version, int) or self.version < 1:
+            raise DomainError("VERSION", "measureIdVersionNumber must be a positive integer")
+        if not isinstance(self.result, (Proportion, Continuous, Cohort, Missing)):
+            raise DomainError("MEASURE_KIND", "a measurement has exactly one measure kind")
+        for name in ("standard_deviation", "exclusions", "reference_interval"):
+            _opt(getattr(self, name), name)
+        if self.standard_deviation is not None and self.standard_deviation < 0:
+            raise DomainError("NEGATIVE", "standard deviation cannot be negative")
+        if self.coverage is not None and not 0 <= _finite(self.coverage, "coverage") <= 1:
+            raise DomainError("COVERAGE_RANGE", f"coverage {self.coverage} is outside [0, 1]", field="coverage")
+        if isinstance(self.result, Missing):
+            if self.ci is not None or self.standard_deviation is not None:
+                raise DomainError("MISSING_WITH_VALUE", "a missing value carries no CI or standard deviation")
+        elif self.ci is not None:
+            point = self.result.point
+            if not self.ci.low <= point <= self.ci.high:
+                raise DomainError(
+                    "CI_EXCLUDES_VALUE",
+                    f"confidence interval {self.ci.low}–{self.ci.high} does not contain the value {point}",
+                )
+        if self.first_encounter and self.last_encounter and self.first_encounter > self.last_encounter:
+            raise DomainError("ENCOUNTER_ORDER", "firstServiceEncounter is after lastServiceEncounter")
+
+    @property
+    def kind(self) -> MeasureKind | None:
+        return kind_of(self.result)
+
+    @property
+    def key(self) -> tuple[str, Period, str, str]:
+        """Rule R9: one value per (indicator, period, organisation, stratum)."""
+        return (self.measure_id, self.period, self.organisation.key, self.stratum)

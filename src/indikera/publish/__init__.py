@@ -1,0 +1,1 @@
+"""Use cases that decide who sees what: publication levels, approvals, de-publication."""

@@ -1,0 +1,4 @@
+"""Persistence: SQLAlchemy tables, repositories and the Alembic migration stream.
+
+SQLite is the embedded default; PostgreSQL (``postgresql+psycopg://``) serves larger registries.
+"""
