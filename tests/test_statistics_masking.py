@@ -1,0 +1,170 @@
+"""Small-count masking and secondary suppression: no hidden value can be recovered by subtraction."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from indikera.domain import oids
+from indikera.domain.indicators import Indicator, Sex, UnitType
+from indikera.domain.measurements import Measurement, Missing, Proportion, ReasonCode, SourceSystem
+from indikera.domain.organisations import Identifier, Organisation, OrgType, lan, riket
+from indikera.domain.periods import Period
+from indikera.domain.statistics import Relation, mask_measurements, needs_masking, recoverable, suppress
+
+SRC = SourceSystem(oids.SOURCE_SYSTEM_HSA_ROOT, "SE1-REG", "Registret")
+PERIOD = Period.parse("20240101", "20241231")
+FAMILY = {
+    "P": Indicator("P", 1, "Andel", UnitType.ANDEL),
+    "K": Indicator("K", 1, "Andel, kvinnor", UnitType.ANDEL, parent_measure_id="P", sex=Sex.FEMALE),
+    "M": Indicator("M", 1, "Andel, män", UnitType.ANDEL, parent_measure_id="P", sex=Sex.MALE),
+}
+
+
+def test_primary_rule_examples():
+    assert needs_masking(numerator=2, denominator=40, threshold=5)  # 2 people
+    assert needs_masking(numerator=38, denominator=40, threshold=5)  # all but 2
+    assert needs_masking(numerator=3, denominator=4, threshold=5)  # below the threshold
+    assert not needs_masking(numerator=0, denominator=40, threshold=5)
+    assert not needs_masking(numerator=40, denominator=40, threshold=5)
+    assert not needs_masking(numerator=3, denominator=6, threshold=5)
+    assert needs_masking(population=4, threshold=5) and not needs_masking(population=5, threshold=5)
+    assert needs_masking(count=2, threshold=5) and not needs_masking(count=0, threshold=5)
+
+
+def test_single_hidden_part_pulls_the_smallest_sibling():
+    rel = [Relation("T", ("a", "b", "c"))]
+    assert suppress({"T": 30, "a": 2, "b": 20, "c": 8}, {"a"}, rel) == {"a", "c"}
+
+
+def test_fixed_cells_are_never_hidden():
+    rel = [Relation("T", ("a", "b"))]
+    assert suppress({"T": 30, "a": 2, "b": 0}, {"a"}, rel, fixed={"b"}) == {"a", "T"}
+
+
+def test_recoverable_across_two_dimensions():
+    # x1+x2 = a, x2+x3 = b, x1+x3 = c: every relation has two hidden cells, yet all three are pinned down.
+    rels = [Relation("A", ("x1", "x2")), Relation("B", ("x2", "x3")), Relation("C", ("x1", "x3"))]
+    assert recoverable({"x1", "x2", "x3"}, rels) == {"x1", "x2", "x3"}
+    hidden = suppress({k: 10 for k in ("A", "B", "C", "x1", "x2", "x3")}, {"x1"}, rels)
+    assert not recoverable(hidden, rels) and "x1" in hidden
+
+
+# --- the property: build an additive hierarchy × sex table, mask it, try to recover hidden cells ---------
+
+
+@st.composite
+def tables(draw):
+    land = riket()
+    leaves: list[tuple[Organisation, list[Organisation]]] = []  # (unit, its listed ancestors)
+    aggregates: list[Organisation] = [land]
+    with_hospitals = draw(st.booleans())
+    for li in range(draw(st.integers(1, 3))):
+        ln = lan(f"{li + 1:02d}", f"Län {li}", land)
+        aggregates.append(ln)
+        for hi in range(draw(st.integers(0, 2))):
+            h = Organisation(OrgType.SJUKHUS, f"Sjukhus {li}{hi}", org_id=Identifier(oids.SJUKHUS_ROOT, f"5{li}{hi}00"), parent=ln)
+            if with_hospitals:
+                aggregates.append(h)
+            for ui in range(draw(st.integers(1, 3))):
+                u = Organisation(OrgType.VARDENHET, f"Enhet {li}{hi}{ui}", hsa_id=f"SE1-E{li}{hi}{ui}", parent=h)
+                leaves.append((u, [land, ln] + ([h] if with_hospitals else [])))
+        for ui in range(draw(st.integers(0, 2))):
+            u = Organisation(OrgType.VARDENHET, f"Enhet {li}x{ui}", hsa_id=f"SE1-E{li}x{ui}", parent=ln)
+            leaves.append((u, [land, ln]))
+    counts = {}
+    for u, _ in leaves:
+        for sex in ("K", "M"):
+            den = draw(st.integers(1, 25))
+            counts[(sex, u.key)] = (draw(st.integers(0, den)), den)
+    return aggregates, leaves, counts
+
+
+def _measurements(aggregates, leaves, counts):
+    totals: dict[tuple[str, str], list[int]] = {}
+    for u, ancestors in leaves:
+        for sex in ("K", "M"):
+            num, den = counts[(sex, u.key)]
+            for mid in (sex, "P"):
+                for org in [u, *ancestors]:
+                    acc = totals.setdefault((mid, org.key), [0, 0])
+                    acc[0] += num
+                    acc[1] += den
+    orgs = {u.key: u for u, _ in leaves} | {a.key: a for a in aggregates}
+    return [
+        Measurement(mid, 1, PERIOD, orgs[okey], Proportion(num, den), SRC)
+        for (mid, okey), (num, den) in sorted(totals.items())
+    ]
+
+
+def _true_relations(aggregates, leaves):
+    """The sums an attacker knows hold, written independently of the code under test."""
+    rels = []
+    for mid in ("P", "K", "M"):
+        for a in aggregates:
+            parts = tuple((mid, u.key) for u, anc in leaves if a in anc)
+            rels.append(((mid, a.key), parts))
+    for org in [u for u, _ in leaves] + aggregates:
+        rels.append((("P", org.key), (("K", org.key), ("M", org.key))))
+    return rels
+
+
+def _pinned(hidden: list, rels) -> list:
+    """Hidden cells whose value the published cells determine (numpy rank test)."""
+    col = {k: i for i, k in enumerate(hidden)}
+    rows = []
+    for total, parts in rels:
+        row = np.zeros(len(hidden))
+        for key, coef in ((total, -1.0), *((p, 1.0) for p in parts)):
+            if key in col:
+                row[col[key]] += coef
+        if row.any():
+            rows.append(row)
+    if not rows:
+        return list(hidden)
+    a = np.array(rows)
+    rank = np.linalg.matrix_rank(a)
+    out = []
+    for k, i in col.items():
+        e = np.zeros(len(hidden))
+        e[i] = 1
+        if np.linalg.matrix_rank(np.vstack([a, e])) == rank:
+            out.append(k)
+    return out
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tables(), st.integers(3, 12))
+def test_no_hidden_value_is_derivable(table, threshold):
+    aggregates, leaves, counts = table
+    items = _measurements(aggregates, leaves, counts)
+    family = {k: Indicator(v.measure_id, 1, v.title, v.unit_type, parent_measure_id=v.parent_measure_id, sex=v.sex, display_threshold=threshold) for k, v in FAMILY.items()}
+    out = mask_measurements(items, family, default_threshold=99)
+    hidden = []
+    for before, after in zip(items, out.measurements):
+        key = (before.measure_id, before.organisation.key)
+        r = before.result
+        small = needs_masking(numerator=r.numerator, denominator=r.denominator, threshold=threshold)
+        if isinstance(after.result, Missing):
+            assert after.result.reason is ReasonCode.MSK and after.ci is None
+            hidden.append(key)
+        else:
+            assert not small, f"{key} is too small to publish but was published"
+            assert after == before
+    assert out.primary + out.secondary == len(hidden)
+    assert _pinned(hidden, _true_relations(aggregates, leaves)) == []
+
+
+def test_sex_split_needs_a_second_hidden_sex():
+    ln = lan("01", "Stockholm", riket())
+    u = Organisation(OrgType.VARDENHET, "Enhet", hsa_id="SE1-E1", parent=ln)
+    items = [
+        Measurement("P", 1, PERIOD, u, Proportion(30, 60), SRC),
+        Measurement("K", 1, PERIOD, u, Proportion(2, 20), SRC),  # 2 women: primary
+        Measurement("M", 1, PERIOD, u, Proportion(28, 40), SRC),
+    ]
+    out = mask_measurements(items, FAMILY, default_threshold=5)
+    kinds = [type(m.result).__name__ for m in out.measurements]
+    assert kinds.count("Missing") == 2 and out.primary == 1 and out.secondary == 1
+    assert isinstance(out.measurements[1].result, Missing)
