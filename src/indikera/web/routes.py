@@ -1,4 +1,4 @@
-"""Start page and health check. The preview UI's pages are added here by the UI work."""
+"""Start page and health check; the indicator pages are in ``pages``."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from .. import __version__
 from ..context import AppContext
 from ..store.db import is_up_to_date
 from ..store.tables import indicators, measurements
+from . import pages
 from .i18n import language, translator
 
 templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
@@ -20,6 +21,7 @@ templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates"))
 
 def mount(app: FastAPI, ctx: AppContext) -> None:
     mount_static(app)
+    pages.mount(app, ctx, templates)
 
     @app.get("/health", include_in_schema=False)
     def health() -> JSONResponse:
