@@ -1,9 +1,316 @@
-"""Command-line commands of this area (filled in by its issue)."""
+"""``indikera agreements add|list|end``, ``indikera audit tail|query`` and ``indikera certs test-pki``."""
 
 from __future__ import annotations
 
+import getpass
+import json
+import re
+import time
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Annotated, Optional
+
 import typer
+from rich.console import Console
+from rich.table import Table
+
+out = Console()
+err = Console(stderr=True)
+
+DbOpt = Annotated[Optional[str], typer.Option("--db", help="Database URL (default: INDIKERA_DATABASE_URL or sqlite:///indikera.db).")]
+ConfigOpt = Annotated[Optional[Path], typer.Option("--config", help="TOML configuration file (default: ./indikera.toml).")]
+ByOpt = Annotated[Optional[str], typer.Option("--by", help="Who does this (for the audit log; default: the OS user).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output (JSON lines).")]
+
+agreements_app = typer.Typer(help="Avtal (CPUA) med konsumenter om begränsade indikatorer. (Consumer agreements.)", no_args_is_help=True)
+audit_app = typer.Typer(help="Granskningsloggen: varje anrop och administrativ ändring. (The audit log.)", no_args_is_help=True)
+certs_app = typer.Typer(help="Certifikatverktyg. (Certificate tools.)", no_args_is_help=True)
+
+
+def _engine(db: str | None, config: Path | None):
+    from ..cli import get_settings
+    from ..store import db as store_db
+
+    settings = get_settings(db, config)
+    engine = store_db.make_engine(settings.database_url)
+    if not store_db.has_tables(engine) or not store_db.is_up_to_date(engine):
+        err.print("[red]Databasen saknar tabeller eller är inte uppdaterad; kör `indikera db upgrade`.[/red] (Database not migrated.)")
+        raise typer.Exit(1)
+    return engine
+
+
+def _actor(by: str | None) -> str:
+    if by and by.strip():
+        return by.strip()[:200]
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # no user name in some containers
+        return "cli:okänd"
+
+
+def _date(text: str | None, option: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        err.print(f"[red]{option}: {text!r} är inget datum (ÅÅÅÅ-MM-DD).[/red] (Not a date.)")
+        raise typer.Exit(2) from None
+
+
+RELATIVE = re.compile(r"^(\d+)\s*([mhd])$")
+
+
+def _instant(text: str | None, option: str) -> datetime | None:
+    """ISO date/time, or relative: ``30m``, ``2h``, ``7d`` (before now). Naive times are UTC."""
+    if text is None:
+        return None
+    value = text.strip()
+    m = RELATIVE.match(value)
+    if m:
+        unit = {"m": "minutes", "h": "hours", "d": "days"}[m.group(2)]
+        return datetime.now(timezone.utc) - timedelta(**{unit: int(m.group(1))})
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        err.print(f"[red]{option}: {text!r} är ingen tidpunkt (ÅÅÅÅ-MM-DD[THH:MM] eller 30m, 2h, 7d).[/red] (Not a time.)")
+        raise typer.Exit(2) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+# --- agreements ---------------------------------------------------------------------------------
+
+
+def _agreement_table(rows, on: date) -> Table:
+    table = Table("id", "konsument", "referens", "indikator", "från", "till", "status", "anteckning")
+    for a in rows:
+        table.add_row(
+            str(a.id),
+            a.consumer_hsa_id,
+            a.reference,
+            a.measure_id or "alla begränsade",
+            a.valid_from.isoformat(),
+            a.valid_to.isoformat() if a.valid_to else "–",
+            a.status(on),
+            a.note,
+        )
+    return table
+
+
+@agreements_app.command("add")
+def agreements_add(
+    consumer: Annotated[str, typer.Option("--consumer", "-c", help="Consumer HSA-id (as in its SITHS certificate).")],
+    reference: Annotated[str, typer.Option("--reference", "-r", help="The agreement's reference (CPUA).")],
+    indicator: Annotated[Optional[list[str]], typer.Option("--indicator", "-i", help="KIK measure id; repeat for several.")] = None,
+    all_restricted: Annotated[bool, typer.Option("--all-restricted", help="Cover every restricted indicator.")] = False,
+    valid_from: Annotated[Optional[str], typer.Option("--from", help="First valid day (default today).")] = None,
+    valid_to: Annotated[Optional[str], typer.Option("--to", help="Last valid day (default: open-ended).")] = None,
+    note: Annotated[str, typer.Option("--note", help="Free text.")] = "",
+    by: ByOpt = None,
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Add an agreement: a consumer may read named restricted indicators (or all restricted ones)."""
+    from . import agreements
+
+    if bool(indicator) == all_restricted:
+        err.print("[red]Ange antingen --indicator (en eller flera) eller --all-restricted.[/red] (Give --indicator or --all-restricted.)")
+        raise typer.Exit(2)
+    start = _date(valid_from, "--from") or date.today()
+    end = _date(valid_to, "--to")
+    engine = _engine(db, config)
+    try:
+        made = agreements.add(
+            engine,
+            consumer=consumer,
+            reference=reference,
+            measure_ids=None if all_restricted else indicator,
+            valid_from=start,
+            valid_to=end,
+            note=note,
+            actor=_actor(by),
+        )
+    except agreements.AgreementError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
+    out.print(_agreement_table(made, date.today()))
+    err.print(f"{len(made)} avtal registrerade för {made[0].consumer_hsa_id}.")
+
+
+@agreements_app.command("list")
+def agreements_list(
+    consumer: Annotated[Optional[str], typer.Option("--consumer", "-c", help="Only this consumer's agreements.")] = None,
+    include_inactive: Annotated[bool, typer.Option("--all", help="Include ended, expired and future agreements.")] = False,
+    as_json: JsonOpt = False,
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """List agreements valid today (``--all``: every agreement ever made)."""
+    from . import agreements
+
+    engine = _engine(db, config)
+    rows = agreements.list_agreements(engine, consumer=consumer, include_inactive=include_inactive)
+    engine.dispose()
+    today = date.today()
+    if as_json:
+        for a in rows:
+            typer.echo(json.dumps(a.as_json(today), ensure_ascii=False))
+        return
+    if not rows:
+        err.print("Inga avtal." + ("" if include_inactive else " (--all visar även avslutade och utgångna.)"))
+        return
+    out.print(_agreement_table(rows, today))
+
+
+@agreements_app.command("end")
+def agreements_end(
+    agreement_id: Annotated[int, typer.Argument(help="The agreement's id (see `agreements list`).")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (recorded in the audit log).")] = "",
+    by: ByOpt = None,
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """End an agreement now; the consumer loses access at once. The row stays as evidence."""
+    from . import agreements
+
+    engine = _engine(db, config)
+    try:
+        ended = agreements.end(engine, agreement_id, actor=_actor(by), reason=reason)
+    except agreements.AgreementError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
+    err.print(f"Avtal {ended.id} ({ended.consumer_hsa_id}, {ended.reference}) är avslutat.")
+
+
+# --- audit -------------------------------------------------------------------------------------
+
+AUDIT_COLUMNS = ("id", "at", "channel", "operation", "outcome", "consumer_hsa_id", "platform_id", "actor", "correlation_id",
+                 "logical_address", "requested", "returned", "withheld", "duration_ms", "detail")  # fmt: skip
+
+
+def _json_row(row: dict) -> str:
+    return json.dumps({k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in row.items()}, ensure_ascii=False)
+
+
+def _print_rows(rows: list[dict], as_json: bool) -> None:
+    if as_json:
+        for r in rows:
+            typer.echo(_json_row(r))
+        return
+    table = Table("id", "tid (UTC)", "kanal", "operation", "utfall", "konsument", "plattform/aktör", "korrelations-id", "svar/undanhållna", "ms", "detalj")
+    for r in rows:
+        at = r["at"]
+        table.add_row(
+            str(r["id"]),
+            at.strftime("%Y-%m-%d %H:%M:%S") if isinstance(at, datetime) else str(at),
+            r["channel"],
+            r["operation"],
+            r["outcome"],
+            r["consumer_hsa_id"] or "–",
+            r["platform_id"] or r["actor"] or "–",
+            r["correlation_id"] or "–",
+            f"{r['returned']}/{r['withheld']}",
+            "" if r["duration_ms"] is None else str(r["duration_ms"]),
+            (r["detail"] or "")[:80],
+        )
+    out.print(table)
+
+
+@audit_app.command("tail")
+def audit_tail(
+    lines: Annotated[int, typer.Option("-n", "--lines", min=1, max=10000, help="How many of the newest rows.")] = 20,
+    follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing new rows (Ctrl-C stops).")] = False,
+    as_json: JsonOpt = False,
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """The newest audit rows, oldest of them first."""
+    from . import audit
+
+    engine = _engine(db, config)
+    rows = list(reversed(audit.query(engine, audit.AuditFilter(limit=lines))))
+    _print_rows(rows, as_json)
+    last = rows[-1]["id"] if rows else 0
+    try:
+        while follow:
+            time.sleep(1.0)
+            new = audit.after(engine, last)
+            if new:
+                _print_rows(new, as_json)
+                last = new[-1]["id"]
+    except KeyboardInterrupt:
+        pass
+    finally:
+        engine.dispose()
+
+
+@audit_app.command("query")
+def audit_query(
+    consumer: Annotated[Optional[str], typer.Option("--consumer", "-c", help="Consumer HSA-id.")] = None,
+    channel: Annotated[Optional[str], typer.Option("--channel", help="soap | opendata | web | admin | cli")] = None,
+    outcome: Annotated[Optional[str], typer.Option("--outcome", help="e.g. ok, denied, fault, rejected.")] = None,
+    since: Annotated[Optional[str], typer.Option("--since", help="From (ISO date/time, or 30m, 2h, 7d).")] = None,
+    until: Annotated[Optional[str], typer.Option("--until", help="Before (ISO date/time, or 30m, 2h, 7d).")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=100000)] = 100,
+    as_json: JsonOpt = False,
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Search the audit log (newest first)."""
+    from . import audit
+
+    flt = audit.AuditFilter(consumer, channel, outcome, _instant(since, "--since"), _instant(until, "--until"), limit)
+    engine = _engine(db, config)
+    rows = audit.query(engine, flt)
+    engine.dispose()
+    if not rows and not as_json:
+        err.print("Inga rader matchar. (No matching rows.)")
+        return
+    _print_rows(rows, as_json)
+
+
+# --- certs -------------------------------------------------------------------------------------
+
+
+@certs_app.command("test-pki")
+def certs_test_pki(
+    directory: Annotated[Path, typer.Argument(help="Directory to write into (created if missing).")],
+    cert: Annotated[Optional[list[str]], typer.Option("--cert", help="Extra function certificate NAME=HSA-ID (repeatable).")] = None,
+    server_name: Annotated[Optional[list[str]], typer.Option("--server-name", help="DNS name of the server certificate (repeatable).")] = None,
+    server_hsa_id: Annotated[Optional[str], typer.Option("--server-hsa-id", help="serialNumber of the server certificate.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite existing files.")] = False,
+) -> None:
+    """Make a SITHS-like TEST PKI (root, function CA, server and function certificates) for development."""
+    from .certs import fingerprint, normalise_hsa_id
+    from .pki import DEFAULT_CERTS, write_test_pki
+
+    if directory.exists() and any(directory.glob("*.key")) and not force:
+        err.print(f"[red]{directory} innehåller redan nycklar; använd --force för att skriva över.[/red] (Keys exist; use --force.)")
+        raise typer.Exit(1)
+    wanted = dict(DEFAULT_CERTS)
+    for entry in cert or []:
+        name, sep, hsa = entry.partition("=")
+        if not sep or not re.fullmatch(r"[A-Za-z0-9_-]{1,40}", name) or normalise_hsa_id(hsa) is None:
+            err.print(f"[red]--cert {entry!r}: skriv NAMN=HSA-ID (t.ex. vis=SE2321000016-ABCD).[/red] (Use NAME=HSA-ID.)")
+            raise typer.Exit(2)
+        wanted[name] = (normalise_hsa_id(hsa), f"{name} (test)")  # type: ignore[assignment]
+    pki = write_test_pki(
+        directory,
+        certs=wanted,  # type: ignore[arg-type]
+        server_hsa_id=normalise_hsa_id(server_hsa_id or "") or "SE2321000000-INDIKERA",
+        server_names=tuple(server_name or ("localhost",)),
+    )
+    for stem, issued in pki.certs.items():
+        typer.echo(f"{stem:<10} serialNumber={wanted[stem][0]}  SHA-256 {fingerprint(issued.der)}")
+    err.print(f"Test-PKI skriven till {directory} (se README.txt). Endast för test – inga riktiga SITHS-certifikat.")
 
 
 def register(app: typer.Typer) -> None:
-    """Add this area's command group(s) to the main ``indikera`` app."""
+    """Add this area's command groups to the main ``indikera`` app."""
+    app.add_typer(agreements_app, name="agreements")
+    app.add_typer(audit_app, name="audit")
+    app.add_typer(certs_app, name="certs")

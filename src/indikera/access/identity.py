@@ -35,4 +35,20 @@ ANONYMOUS = Identity()
 
 
 def identity_of(conn: HTTPConnection) -> Identity:
-    return conn.scope.get(SCOPE_KEY, ANONYMOUS)
+    """The identity the access middleware decided for this request.
+
+    Should a middleware mounted outside the access middleware ask first, the identity is decided here
+    (same rule, ``access.resolve``) and cached in the scope, so the answer never depends on mount order.
+    """
+    found = conn.scope.get(SCOPE_KEY)
+    if found is not None:
+        return found
+    app = conn.scope.get("app")
+    ctx = getattr(getattr(app, "state", None), "ctx", None)
+    if ctx is None:
+        return ANONYMOUS
+    from .resolve import identity_for_scope
+
+    identity = identity_for_scope(ctx.settings, conn.scope)
+    conn.scope[SCOPE_KEY] = identity
+    return identity

@@ -1,4 +1,7 @@
-"""Access tables: CPUA agreements with consumers and the append-only audit log."""
+"""Access tables: CPUA agreements with consumers and the append-only audit log.
+
+``audit_log`` refuses UPDATE and DELETE through database triggers (migration 0003): rows are only added.
+"""
 
 from __future__ import annotations
 
@@ -33,6 +36,7 @@ audit_log = Table(
     Column("operation", String(100), nullable=False),
     Column("platform_id", String(200)),
     Column("consumer_hsa_id", String(100)),
+    Column("actor", String(200)),  # who did an admin/CLI action (token name, certificate HSA-id, OS user)
     Column("correlation_id", String(200)),
     Column("logical_address", String(200)),
     Column("requested", JSON),  # requested measure ids, period, parameters (never secrets)

@@ -1,0 +1,190 @@
+"""CPUA agreements: which consumer (HSA-id) may read which restricted indicators, and when.
+
+An agreement names one indicator (by KIK measure id) or every restricted indicator (``measure_id``
+None), is valid from ``valid_from`` to ``valid_to`` inclusive (open-ended when None) and can be ended
+early. Ending keeps the row (who, when): agreements are evidence. ``publish.visibility`` reads them.
+Every change is audited.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import Engine, insert, select, update
+
+from ..store import db as store_db
+from ..store.access_tables import agreements
+from ..store.repositories import utcnow
+from ..store.tables import indicators
+from . import audit
+from .certs import normalise_hsa_id
+
+
+class AgreementError(ValueError):
+    """A request the registry staff must correct (Swedish message)."""
+
+
+class AgreementNotFound(AgreementError):
+    pass
+
+
+@dataclass(frozen=True)
+class Agreement:
+    id: int
+    consumer_hsa_id: str
+    reference: str
+    measure_id: str | None  # None: every restricted indicator
+    valid_from: date
+    valid_to: date | None
+    note: str
+    created_by: str
+    created_at: datetime
+    ended_by: str | None
+    ended_at: datetime | None
+
+    def is_valid_on(self, on: date) -> bool:
+        return self.ended_at is None and self.valid_from <= on and (self.valid_to is None or on <= self.valid_to)
+
+    def status(self, on: date) -> str:
+        if self.ended_at is not None:
+            return "avslutat"
+        if on < self.valid_from:
+            return "ej påbörjat"
+        if self.valid_to is not None and on > self.valid_to:
+            return "utgånget"
+        return "gällande"
+
+    def as_json(self, on: date | None = None) -> dict:
+        on = on or date.today()
+        return {
+            "id": self.id,
+            "consumer_hsa_id": self.consumer_hsa_id,
+            "reference": self.reference,
+            "measure_id": self.measure_id,
+            "all_restricted": self.measure_id is None,
+            "valid_from": self.valid_from.isoformat(),
+            "valid_to": self.valid_to.isoformat() if self.valid_to else None,
+            "note": self.note,
+            "created_by": self.created_by,
+            "created_at": self.created_at.isoformat(),
+            "ended_by": self.ended_by,
+            "ended_at": self.ended_at.isoformat() if self.ended_at else None,
+            "status": self.status(on),
+        }
+
+
+def _select():
+    return select(agreements, indicators.c.measure_id).select_from(
+        agreements.outerjoin(indicators, agreements.c.indicator_id == indicators.c.id)
+    )
+
+
+def _from_row(r) -> Agreement:
+    return Agreement(
+        r.id, r.consumer_hsa_id, r.reference, r.measure_id, r.valid_from, r.valid_to, r.note, r.created_by, r.created_at, r.ended_by, r.ended_at
+    )
+
+
+def add(
+    engine: Engine,
+    *,
+    consumer: str,
+    reference: str,
+    measure_ids: Sequence[str] | None,
+    valid_from: date,
+    valid_to: date | None = None,
+    note: str = "",
+    actor: str,
+    channel: str = "cli",
+) -> list[Agreement]:
+    """Create one agreement per measure id (``measure_ids`` None: one covering every restricted indicator)."""
+    hsa_id = normalise_hsa_id(consumer)
+    if hsa_id is None:
+        raise AgreementError(f"Ogiltigt HSA-id för konsumenten: {consumer!r}. (Not an HSA-id.)")
+    reference = reference.strip()
+    if not reference or len(reference) > 200:
+        raise AgreementError("Avtalsreferensen måste anges (högst 200 tecken). (Agreement reference required, at most 200 characters.)")
+    if valid_to is not None and valid_to < valid_from:
+        raise AgreementError(f"Slutdatum {valid_to} ligger före startdatum {valid_from}. (valid_to is before valid_from.)")
+    if measure_ids is not None and not measure_ids:
+        raise AgreementError("Ange minst en indikator, eller alla begränsade. (Name at least one indicator, or all restricted ones.)")
+    now = utcnow()
+    with store_db.writer(engine).begin() as conn:
+        targets: list[int | None] = [None]
+        if measure_ids is not None:
+            wanted = list(dict.fromkeys(m.strip() for m in measure_ids))
+            found = dict(conn.execute(select(indicators.c.measure_id, indicators.c.id).where(indicators.c.measure_id.in_(wanted))).all())
+            unknown = [m for m in wanted if m not in found]
+            if unknown:
+                raise AgreementError(f"Okända indikatorer (KIK-id): {', '.join(unknown)}. (Unknown measure ids.)")
+            targets = [found[m] for m in wanted]
+        ids = []
+        for indicator_id in targets:
+            result = conn.execute(
+                insert(agreements).values(
+                    consumer_hsa_id=hsa_id,
+                    reference=reference,
+                    indicator_id=indicator_id,
+                    valid_from=valid_from,
+                    valid_to=valid_to,
+                    note=note,
+                    created_by=actor,
+                    created_at=now,
+                )
+            )
+            ids.append(result.inserted_primary_key[0])
+        made = [_from_row(r) for r in conn.execute(_select().where(agreements.c.id.in_(ids)).order_by(agreements.c.id))]
+    audit.record(
+        engine,
+        channel=channel,
+        operation="agreement.add",
+        outcome="ok",
+        actor=actor,
+        consumer_hsa_id=hsa_id,
+        requested={
+            "agreement_ids": ids,
+            "reference": reference,
+            "measure_ids": None if measure_ids is None else [a.measure_id for a in made],
+            "valid_from": valid_from.isoformat(),
+            "valid_to": valid_to.isoformat() if valid_to else None,
+        },
+    )
+    return made
+
+
+def list_agreements(engine: Engine, *, consumer: str | None = None, include_inactive: bool = False, on: date | None = None) -> list[Agreement]:
+    on = on or date.today()
+    q = _select().order_by(agreements.c.consumer_hsa_id, agreements.c.id)
+    if consumer:
+        q = q.where(agreements.c.consumer_hsa_id == consumer.strip().upper())
+    with engine.connect() as conn:
+        rows = [_from_row(r) for r in conn.execute(q)]
+    return rows if include_inactive else [a for a in rows if a.is_valid_on(on)]
+
+
+def end(engine: Engine, agreement_id: int, *, actor: str, reason: str = "", channel: str = "cli") -> Agreement:
+    """End an agreement now (the row stays, with who ended it and when)."""
+    with store_db.writer(engine).begin() as conn:
+        row = conn.execute(_select().where(agreements.c.id == agreement_id)).first()
+        if row is None:
+            raise AgreementNotFound(f"Avtal {agreement_id} finns inte. (No such agreement.)")
+        if row.ended_at is not None:
+            raise AgreementError(f"Avtal {agreement_id} avslutades redan {row.ended_at:%Y-%m-%d %H:%M} av {row.ended_by}. (Already ended.)")
+        conn.execute(update(agreements).where(agreements.c.id == agreement_id).values(ended_by=actor, ended_at=utcnow()))
+        ended = _from_row(conn.execute(_select().where(agreements.c.id == agreement_id)).one())
+    audit.record(
+        engine,
+        channel=channel,
+        operation="agreement.end",
+        outcome="ok",
+        actor=actor,
+        consumer_hsa_id=ended.consumer_hsa_id,
+        requested={"agreement_id": agreement_id, "reference": ended.reference, "measure_id": ended.measure_id},
+        detail=reason or None,
+    )
+    return ended
+
+
+__all__ = ["Agreement", "AgreementError", "AgreementNotFound", "add", "end", "list_agreements"]

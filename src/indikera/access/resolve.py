@@ -1,0 +1,171 @@
+"""Decide who is asking from what the connection proves. One rule for all three sources:
+
+1. **Transport certificate.** The verified TLS peer certificate (our own handshake, ASGI TLS extension)
+   or, only when the TCP peer is a configured trusted proxy, the RFC 9440 ``Client-Cert`` header.
+   A ``Client-Cert`` header from anyone else is ignored (and logged): anyone can type a header.
+2. **Behind NTjP.** When that certificate is a trusted platform's (HSA-id or SHA-256 fingerprint), the
+   consumer is the ``x-rivta-original-serviceconsumer-hsaid`` header the platform sets.
+3. **Direct.** Otherwise the consumer is the certificate subject's serialNumber (the SITHS HSA-id); the
+   original-consumer header is ignored, since only a platform may speak for someone else.
+
+No usable certificate gives the anonymous identity (open data only) with the reason in ``Identity.reason``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from dataclasses import dataclass
+from functools import lru_cache
+
+from ..config import Settings
+from .certs import CertificateError, PeerCertificate, normalise_fingerprint, normalise_hsa_id, parse_client_cert_header
+from .identity import Identity
+
+log = logging.getLogger("indikera.access")
+
+ORIGINAL_CONSUMER_HEADER = "x-rivta-original-serviceconsumer-hsaid"
+CORRELATION_HEADER = "x-skltp-correlation-id"
+CLIENT_CERT_HEADER = "client-cert"
+
+
+@dataclass(frozen=True)
+class Trust:
+    """The parts of the settings identity depends on, parsed once."""
+
+    platform_hsa_ids: frozenset[str]
+    platform_fingerprints: frozenset[str]
+    proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+
+    def is_platform(self, cert: PeerCertificate) -> bool:
+        return (cert.hsa_id is not None and cert.hsa_id in self.platform_hsa_ids) or cert.fingerprint in self.platform_fingerprints
+
+    def is_proxy(self, host: str | None) -> bool:
+        if not host or not self.proxies:
+            return False
+        try:
+            addr = ipaddress.ip_address(host)
+        except ValueError:
+            return False
+        return any(addr in net for net in self.proxies)
+
+
+@lru_cache(maxsize=32)
+def trust_of(settings: Settings) -> Trust:
+    proxies = []
+    for entry in settings.trusted_proxies:
+        try:
+            proxies.append(ipaddress.ip_network(entry.strip(), strict=False))
+        except ValueError:
+            raise ValueError(f"trusted_proxies: {entry!r} is not an IP address or network") from None
+    return Trust(
+        platform_hsa_ids=frozenset(h.strip().upper() for h in settings.trusted_platform_hsa_ids),
+        platform_fingerprints=frozenset(normalise_fingerprint(f) for f in settings.trusted_platform_fingerprints),
+        proxies=tuple(proxies),
+    )
+
+
+@lru_cache(maxsize=512)
+def _cert_from_pem(pem: str) -> PeerCertificate:
+    return PeerCertificate.from_pem(pem)
+
+
+@lru_cache(maxsize=512)
+def _cert_from_header(value: str) -> PeerCertificate:
+    return PeerCertificate.from_der(parse_client_cert_header(value))
+
+
+def tls_peer_pem(scope: dict) -> str | None:
+    """The verified client certificate from the ASGI TLS extension (``client_cert_chain[0]``), if any."""
+    tls = (scope.get("extensions") or {}).get("tls") or {}
+    chain = tls.get("client_cert_chain") or []
+    return chain[0] if chain else None
+
+
+def _anonymous(reason: str, *, level: int = logging.INFO) -> Identity:
+    log.log(level, "anonymous caller: %s", reason)
+    return Identity(reason=reason)
+
+
+def decide(
+    settings: Settings,
+    *,
+    tls_pem: str | None,
+    client_host: str | None,
+    client_cert_header: str | None,
+    original_consumer: str | None,
+) -> Identity:
+    trust = trust_of(settings)
+    via = "tls"
+    cert: PeerCertificate | None = None
+    if trust.is_proxy(client_host) and client_cert_header is not None:
+        via = "proxy"
+        try:
+            cert = _cert_from_header(client_cert_header)
+        except CertificateError as exc:
+            return _anonymous(f"trusted proxy {client_host} sent an unreadable Client-Cert header ({exc})", level=logging.WARNING)
+    elif tls_pem is not None:
+        try:
+            cert = _cert_from_pem(tls_pem)
+        except CertificateError as exc:  # cannot happen for a certificate OpenSSL verified; be safe anyway
+            return _anonymous(f"TLS client certificate unreadable ({exc})", level=logging.WARNING)
+    elif client_cert_header is not None:
+        return _anonymous(f"Client-Cert header from {client_host or 'unknown address'} ignored: not a trusted proxy", level=logging.WARNING)
+    elif trust.is_proxy(client_host):
+        return _anonymous(f"trusted proxy {client_host} forwarded no Client-Cert header", level=logging.DEBUG)
+    else:
+        return _anonymous("no client certificate", level=logging.DEBUG)
+
+    if trust.is_platform(cert):
+        platform_id = cert.hsa_id or cert.fingerprint
+        if original_consumer is None or not original_consumer.strip():
+            if cert.hsa_id is None:
+                return _anonymous(f"platform {platform_id} sent no {ORIGINAL_CONSUMER_HEADER}")
+            log.info("platform %s sent no %s; the platform itself is the consumer", platform_id, ORIGINAL_CONSUMER_HEADER)
+            return Identity(cert.hsa_id, "platform", platform_id, f"platform {platform_id} without original-consumer header ({via})")
+        consumer = normalise_hsa_id(original_consumer[:200])
+        if consumer is None:
+            return _anonymous(f"platform {platform_id} sent a malformed {ORIGINAL_CONSUMER_HEADER}", level=logging.WARNING)
+        return Identity(consumer, "platform", platform_id, f"original consumer via platform {platform_id} ({via})")
+
+    if original_consumer is not None:
+        log.warning(
+            "%s from %s ignored: not a trusted platform (subject %s)", ORIGINAL_CONSUMER_HEADER, cert.hsa_id or cert.fingerprint, cert.subject
+        )
+    if cert.hsa_id is None:
+        return _anonymous(f"client certificate without an HSA-id in subject serialNumber ({cert.subject})", level=logging.WARNING)
+    channel = "proxy" if via == "proxy" else "direct"
+    reason = f"client certificate serialNumber ({via})"
+    if original_consumer is not None:
+        reason += f"; {ORIGINAL_CONSUMER_HEADER} ignored (not a trusted platform)"
+    return Identity(cert.hsa_id, channel, None, reason)
+
+
+def _header(scope: dict, name: bytes) -> str | None:
+    for key, value in scope.get("headers") or ():
+        if key.lower() == name:
+            return value.decode("latin-1")
+    return None
+
+
+def identity_for_scope(settings: Settings, scope: dict) -> Identity:
+    client = scope.get("client")
+    return decide(
+        settings,
+        tls_pem=tls_peer_pem(scope),
+        client_host=client[0] if client else None,
+        client_cert_header=_header(scope, CLIENT_CERT_HEADER.encode()),
+        original_consumer=_header(scope, ORIGINAL_CONSUMER_HEADER.encode()),
+    )
+
+
+__all__ = [
+    "CLIENT_CERT_HEADER",
+    "CORRELATION_HEADER",
+    "ORIGINAL_CONSUMER_HEADER",
+    "Trust",
+    "decide",
+    "identity_for_scope",
+    "tls_peer_pem",
+    "trust_of",
+]
