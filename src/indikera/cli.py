@@ -119,7 +119,13 @@ def serve(
     tls = TLSOptions(tls_cert, tls_key, client_ca) if tls_cert and tls_key else None
     scheme = "https" if tls else "http"
     console.print(f"indikera på {scheme}://{host}:{port}/ ({redact_url(settings.database_url)})")
-    run(ctx, host, port, tls)
+    from .server import TLSSetupError
+
+    try:
+        run(ctx, host, port, tls)
+    except TLSSetupError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
 
 
 def _register_groups() -> None:

@@ -38,6 +38,7 @@ class Settings:
     import_max_line_bytes: int = 65_536
     # --- access ---
     admin_tokens: tuple[str, ...] = ()  # "name:token" pairs; tokens are secrets
+    admin_hsa_ids: tuple[str, ...] = ()  # client-certificate serialNumbers (HSA-ids) allowed to administer
     trusted_platform_hsa_ids: tuple[str, ...] = ()
     trusted_platform_fingerprints: tuple[str, ...] = ()  # SHA-256 of the platform's certificate (hex)
     trusted_proxies: tuple[str, ...] = ()  # addresses allowed to send the RFC 9440 Client-Cert header
