@@ -1,0 +1,103 @@
+"""GetQualityIndicators 2: from a parsed envelope to an answer, for the consumer who asks.
+
+Visibility is the one rule in ``publish.visibility``: what the caller may not see is answered exactly
+like an unknown id (no values, no fault), and only counted as withheld in the audit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+
+from ...access import audit as audit_log
+from ...access.identity import identity_of
+from ...context import AppContext
+from ...domain.checksum import EMPTY_CHECKSUM
+from ...publish.visibility import Audience
+from .. import logical_address
+from ..endpoint import Call
+from ..envelope import Request as SoapRequest
+from ..soap import CONTENT_TYPE
+from . import answer as answers
+from . import request as requests
+from .directory import CACHE
+from .store_query import answer_rows, checksum_rows, count_matching, select_for
+
+MAX_AUDITED_IDS = 50
+IN_MEMORY_ANSWER = 1024 * 1024
+
+
+@dataclass
+class Outcome:
+    answer: answers.Answer
+    returned: int
+    withheld: int
+
+
+def answer_query(ctx: AppContext, query: requests.Query, audience: Audience) -> Outcome:
+    """The answer to ``query`` as ``audience`` may see it (checksum-only reads stored hashes alone)."""
+    settings = ctx.settings
+    with ctx.engine.connect() as conn:
+        selection = select_for(conn, query, audience)
+        if selection is None:
+            summary = answers.Summary(EMPTY_CHECKSUM, query.start, query.end, 0)
+            return Outcome(answers.checksum_only(settings, summary), 0, 0)
+        matching = count_matching(conn, selection)
+        if query.include_measurements:
+            result = answers.full(
+                settings,
+                answer_rows(conn, selection),
+                CACHE.get(conn),
+                query.start,
+                query.end,
+                settings.soap_max_response_bytes,
+            )
+        else:
+            result = answers.checksum_only(settings, answers.summarise(checksum_rows(conn, selection), query.start, query.end))
+    if result.size > settings.soap_max_response_bytes:
+        result.close()
+        raise answers.too_large(settings.soap_max_response_bytes)
+    returned = result.summary.count
+    return Outcome(result, returned, max(0, matching - returned))
+
+
+def handle(ctx: AppContext, http_request: Request, soap: SoapRequest, call: Call) -> Response:
+    logical_address.check(soap.logical_address, ctx.settings.logical_addresses)
+    query = requests.read(soap.payload)
+    call.requested = {
+        "measureIds": [f"{root}:{ext}" if ext is not None else root for root, ext in query.requested[:MAX_AUDITED_IDS]],
+        "measureIdCount": len(query.requested),
+        "reportingPeriod": [query.start, query.end],
+        "includeMeasurements": query.include_measurements,
+    }
+    outcome = answer_query(ctx, query, identity_of(http_request).audience())
+    call.returned, call.withheld = outcome.returned, outcome.withheld
+    result = outcome.answer
+    if result.size <= IN_MEMORY_ANSWER:
+        return Response(result.bytes(), media_type=CONTENT_TYPE)
+    return StreamingResponse(result.chunks(), media_type=CONTENT_TYPE, headers={"content-length": str(result.size)})
+
+
+def audit(ctx: AppContext, http_request: Request):
+    identity = identity_of(http_request)
+
+    def write(call: Call, outcome: str, detail: str | None) -> None:
+        audit_log.record(
+            ctx.engine,
+            channel="soap",
+            operation="GetQualityIndicators",
+            outcome=outcome,
+            consumer_hsa_id=identity.consumer_hsa_id,
+            platform_id=identity.platform_id,
+            correlation_id=call.correlation_id,
+            logical_address=(call.logical_address or "")[:200] or None,
+            requested=call.requested,
+            returned=call.returned,
+            withheld=call.withheld,
+            duration_ms=call.duration_ms,
+            detail=detail,
+        )
+
+    return write
