@@ -293,5 +293,8 @@ def build(engine: Engine, *, progress: Callable[[int], None] | None = None, acto
                     level_before="unpublished", level_after=spec.level, reason="demo registry",
                 )
             )
+        from .catalog.demo_descriptions import seed as seed_descriptions  # catalogue texts for every demo indicator
+
+        seed_descriptions(conn, [spec.indicator for spec in INDICATORS], actor)
         conn.execute(insert(settings).values(key="demo", value=str(SEED)))
     return total

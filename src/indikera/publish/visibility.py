@@ -21,8 +21,8 @@ from enum import Enum
 from sqlalchemy import ColumnElement, Connection, and_, false, not_, or_, select
 
 from ..store.access_tables import agreements
-from ..store.catalog_tables import publication_rules
-from ..store.tables import batches, measurements
+from ..store.catalog_tables import indicator_descriptions, publication_rules
+from ..store.tables import batches, indicators, measurements
 
 
 class Level(str, Enum):
@@ -135,12 +135,40 @@ def level_of(conn: Connection, indicator_id: int) -> Level:
 
 
 def visible_indicator_ids(conn: Connection, audience: Audience) -> set[int]:
-    """Indicators whose description the audience may see: an indicator-wide level it is allowed."""
+    """Indicators whose description the audience may see: any of its rules (indicator-wide, or narrowed
+    to a period) has a level the audience is allowed, so whoever sees a value can also read what it means.
+    A de-published indicator has only ``unpublished`` rules and is visible to nobody."""
     all_restricted, agreed = agreed_indicator_ids(conn, audience)
-    rows = conn.execute(
-        select(publication_rules.c.indicator_id, publication_rules.c.level).where(publication_rules.c.period_start.is_(None))
-    )
+    rows = conn.execute(select(publication_rules.c.indicator_id, publication_rules.c.level))
     return {r.indicator_id for r in rows if _allowed(Level(r.level), r.indicator_id, all_restricted, agreed)}
 
 
-__all__ = ["PUBLIC", "Audience", "Level", "agreed_indicator_ids", "level_of", "visible_indicator_ids", "visible_measurements"]
+def visible_descriptions(conn: Connection, audience: Audience) -> dict[str, dict]:
+    """The latest catalogue description document of every indicator the audience may see, by measure id."""
+    ids = visible_indicator_ids(conn, audience)
+    if not ids:
+        return {}
+    d = indicator_descriptions
+    rows = conn.execute(
+        select(d.c.measure_id, d.c.version_major, d.c.version_minor, d.c.document)
+        .select_from(d.join(indicators, indicators.c.measure_id == d.c.measure_id))
+        .where(indicators.c.id.in_(sorted(ids)))
+    )
+    latest: dict[str, tuple[tuple[int, int], dict]] = {}
+    for r in rows:
+        version = (r.version_major, r.version_minor)
+        if r.measure_id not in latest or latest[r.measure_id][0] < version:
+            latest[r.measure_id] = (version, r.document)
+    return {mid: doc for mid, (_, doc) in sorted(latest.items())}
+
+
+__all__ = [
+    "PUBLIC",
+    "Audience",
+    "Level",
+    "agreed_indicator_ids",
+    "level_of",
+    "visible_descriptions",
+    "visible_indicator_ids",
+    "visible_measurements",
+]

@@ -1,0 +1,194 @@
+"""The catalogue in the database: versioned descriptions, and importing a catalogue file all or nothing.
+
+Importing a description also upserts the indicator's identity row (``indicators``) so that results can be
+imported for it. A file with any error writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Connection, Engine, insert, select
+
+from ..store.catalog_tables import indicator_descriptions
+from ..store.db import writer
+from ..store.repositories import load_indicators, upsert_indicator, utcnow
+from ..store.tables import indicators, measurements
+from . import jsonformat
+from .findings import Finding, has_errors
+from .model import Description
+from .validation import Context, validate, validate_one
+
+
+@dataclass
+class ImportResult:
+    findings: list[Finding] = field(default_factory=list)
+    added: list[str] = field(default_factory=list)  # "measureId version" of each new description version
+    unchanged: list[str] = field(default_factory=list)
+    written: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not has_errors(self.findings)
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    version: tuple[int, int]
+    created_by: str
+    created_at: datetime
+
+
+def stored_versions(conn: Connection, measure_ids: Iterable[str] | None = None) -> dict[str, dict[tuple[int, int], dict]]:
+    q = select(indicator_descriptions.c.measure_id, indicator_descriptions.c.version_major,
+               indicator_descriptions.c.version_minor, indicator_descriptions.c.document)
+    if measure_ids is not None:
+        q = q.where(indicator_descriptions.c.measure_id.in_(sorted(set(measure_ids))))
+    out: dict[str, dict[tuple[int, int], dict]] = defaultdict(dict)
+    for r in conn.execute(q):
+        out[r.measure_id][(r.version_major, r.version_minor)] = r.document
+    return dict(out)
+
+
+def loaded_kinds(conn: Connection, measure_ids: Iterable[str] | None = None) -> dict[str, set[str]]:
+    """The kinds of results stored per indicator (to catch a unit type that contradicts loaded data)."""
+    q = (
+        select(indicators.c.measure_id, measurements.c.kind)
+        .select_from(measurements.join(indicators, indicators.c.id == measurements.c.indicator_id))
+        .distinct()
+    )
+    if measure_ids is not None:
+        q = q.where(indicators.c.measure_id.in_(sorted(set(measure_ids))))
+    out: dict[str, set[str]] = defaultdict(set)
+    for r in conn.execute(q):
+        out[r.measure_id].add(r.kind)
+    return dict(out)
+
+
+def context(conn: Connection, measure_ids: Iterable[str] | None = None) -> Context:
+    ids = None if measure_ids is None else set(measure_ids)
+    return Context(
+        stored_versions=stored_versions(conn, ids),
+        loaded_kinds=loaded_kinds(conn, ids),
+        indicators={mid: ind for mid, (_, ind) in load_indicators(conn).items()},
+    )
+
+
+def latest_descriptions(conn: Connection, measure_ids: Iterable[str] | None = None) -> dict[str, Description]:
+    """The newest version of each description, by measure id."""
+    out: dict[str, Description] = {}
+    for mid, versions in stored_versions(conn, measure_ids).items():
+        out[mid] = jsonformat.from_dict(versions[max(versions)])
+    return dict(sorted(out.items()))
+
+
+def latest_description(conn: Connection, measure_id: str) -> Description | None:
+    return latest_descriptions(conn, [measure_id]).get(measure_id)
+
+
+def history(conn: Connection, measure_id: str) -> list[VersionInfo]:
+    rows = conn.execute(
+        select(indicator_descriptions.c.version_major, indicator_descriptions.c.version_minor,
+               indicator_descriptions.c.created_by, indicator_descriptions.c.created_at)
+        .where(indicator_descriptions.c.measure_id == measure_id)
+        .order_by(indicator_descriptions.c.version_major, indicator_descriptions.c.version_minor)
+    )
+    return [VersionInfo((r.version_major, r.version_minor), r.created_by, r.created_at) for r in rows]
+
+
+def check_stored(conn: Connection, measure_id: str) -> tuple[Description | None, list[Finding]]:
+    """The latest description judged against what the store holds now (e.g. results loaded since import)."""
+    d = latest_description(conn, measure_id)
+    if d is None:
+        return None, []
+    ctx = context(conn, [measure_id] + ([d.parent_measure_id] if d.parent_measure_id else []))
+    ctx.stored_versions = {}  # the stored version is the one judged; it is not a competing version
+    return d, validate_one(d, ctx, "indicator")
+
+
+def save(conn: Connection, descriptions: list[Description], actor: str) -> ImportResult:
+    """Validate ``descriptions`` against the store and write them, or write nothing (caller's transaction)."""
+    result = ImportResult()
+    mids = {d.measure_id for d in descriptions} | {d.parent_measure_id for d in descriptions if d.parent_measure_id}
+    ctx = context(conn, mids)
+    result.findings = validate(descriptions, ctx)
+    if has_errors(result.findings):
+        return result
+    now = utcnow()
+    newest: dict[str, Description] = {}
+    for d in sorted(descriptions, key=lambda d: (d.measure_id, d.version)):
+        label = f"{d.measure_id} {d.version_text}"
+        if d.version in ctx.stored_versions.get(d.measure_id, {}):
+            result.unchanged.append(label)
+        else:
+            conn.execute(insert(indicator_descriptions).values(
+                measure_id=d.measure_id, version_major=d.version_major, version_minor=d.version_minor,
+                document=jsonformat.to_dict(d), created_by=actor, created_at=now,
+            ))
+            result.added.append(label)
+        newest[d.measure_id] = d
+    for d in newest.values():
+        stored = ctx.stored_versions.get(d.measure_id, {})
+        if not stored or d.version >= max(stored):
+            upsert_indicator(conn, d.to_indicator())
+    result.written = True
+    return result
+
+
+def import_text(engine: Engine, text: str | bytes, actor: str) -> ImportResult:
+    """Import a catalogue file: parse and judge everything, then write all of it or nothing."""
+    descriptions, findings = jsonformat.loads(text)
+    if has_errors(findings):
+        return ImportResult(findings=findings)
+    with writer(engine).begin() as conn:
+        result = save(conn, descriptions, actor)  # writes nothing when it finds an error
+        result.findings = findings + result.findings
+    return result
+
+
+def validate_text(engine: Engine | None, text: str | bytes) -> list[Finding]:
+    """Judge a file without writing; with an engine, against the stored catalogue and results too."""
+    descriptions, findings = jsonformat.loads(text)
+    if engine is None:
+        return findings + validate(descriptions)
+    with engine.connect() as conn:
+        mids = {d.measure_id for d in descriptions} | {d.parent_measure_id for d in descriptions if d.parent_measure_id}
+        return findings + validate(descriptions, context(conn, mids))
+
+
+def validate_stored(conn: Connection) -> list[Finding]:
+    """Every finding for the stored catalogue (latest versions), as if it were one file."""
+    latest = list(latest_descriptions(conn).values())
+    ctx = context(conn)
+    ctx.stored_versions = {}
+    return validate(latest, ctx, paths=[f"{d.measure_id}" for d in latest])
+
+
+def export_text(conn: Connection, measure_ids: Iterable[str] | None = None, *, all_versions: bool = False) -> str:
+    if not all_versions:
+        return jsonformat.dumps(list(latest_descriptions(conn, measure_ids).values()))
+    docs = []
+    for _mid, versions in sorted(stored_versions(conn, measure_ids).items()):
+        docs += [jsonformat.from_dict(versions[v]) for v in sorted(versions)]
+    return jsonformat.dumps(docs)
+
+
+__all__ = [
+    "ImportResult",
+    "VersionInfo",
+    "check_stored",
+    "context",
+    "export_text",
+    "history",
+    "import_text",
+    "latest_description",
+    "latest_descriptions",
+    "loaded_kinds",
+    "save",
+    "stored_versions",
+    "validate_stored",
+    "validate_text",
+]
