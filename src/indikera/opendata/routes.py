@@ -1,11 +1,95 @@
-"""HTTP routes of this area (filled in by its issue)."""
+"""HTTP routes of the open-data area: the API under ``/api/v1`` and the DCAT-AP-SE catalogue.
+
+The API is its own FastAPI sub-app so that it has its own OpenAPI document (``/api/v1/openapi.json``), docs
+(``/api/v1/docs``), CORS policy (any origin, reading only) and problem+json errors, while the main app keeps
+its docs switched off. Open-data requests are not written to the audit log: they are anonymous reads of
+public data, and an insert per GET would make every read a write (see docs/opendata.md).
+"""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+import hashlib
 
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import Response
+
+from .. import __version__
 from ..context import AppContext
+from . import dcat, docs_ui, openapi_doc, problems
+from .api import router
+from .conditional import etag_for, not_modified, validators
+from .state import ViewCache
+
+API_PREFIX = "/api/v1"
+CORS_HEADERS = {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "ETag, Last-Modified, Link"}
+API_DESCRIPTION = """Öppna data: öppna kvalitetsindikatorer, deras beskrivningar och godkända resultat.
+
+Open data: open quality indicators, their descriptions and approved results, as JSON and as CSV in the VIS
+flat-file layout. Lists are cursor-paginated (`next`, `Link: rel="next"`); every answer has an `ETag` and
+`Last-Modified` and answers `304` to a matching `If-None-Match` / `If-Modified-Since`. Changes: `updatedSince`
+on `/results` and `/indicators`, and the feed `/changes`. Errors are RFC 9457 problem details."""
+
+
+def build_api(ctx: AppContext) -> FastAPI:
+    api = FastAPI(
+        title="indikera – öppna data",
+        version="1",
+        description=API_DESCRIPTION,
+        openapi_url="/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
+    api.state.view_cache = ViewCache(ctx.engine)
+    problems.install(api)
+    api.include_router(router(ctx, api.state.view_cache))
+    docs_ui.install(api)
+    openapi_doc.install(api)
+    api.add_middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_methods=["GET", "HEAD", "OPTIONS"],
+        allow_headers=["Accept", "If-None-Match", "If-Modified-Since"],
+        expose_headers=["ETag", "Last-Modified", "Link", "Content-Disposition"],
+        max_age=86400,
+    )
+    return api
 
 
 def mount(app: FastAPI, ctx: AppContext) -> None:
     """Add this area's routes and middleware to ``app``."""
+    api = build_api(ctx)
+    cache: ViewCache = api.state.view_cache
+    s = ctx.settings
+    settings_digest = hashlib.sha256(repr((s.base_url, s.publisher_name, s.publisher_org_number, s.publisher_uri,
+                                           s.contact_email, s.licence_uri, s.language, __version__)).encode()).hexdigest()
+
+    @app.get("/datasets/dcat", include_in_schema=False)
+    def dcat_catalogue(request: Request) -> Response:
+        """The DCAT-AP-SE catalogue: RDF/XML, or Turtle / JSON-LD by Accept (or ``?format=ttl|jsonld|rdfxml``)."""
+        fmt = request.query_params.get("format")
+        if fmt is not None:
+            media = dcat.FORMAT_ALIASES.get(fmt.lower()[:20])
+            if media is None:
+                return problems.problem_response(request, 400, "bad-parameter",
+                                                 "format ska vara rdfxml, ttl eller jsonld.",
+                                                 "format must be rdfxml, ttl or jsonld.", "format", headers=CORS_HEADERS)
+        else:
+            media = dcat.negotiate(request.headers.get("accept"))
+            if media is None:
+                return problems.problem_response(
+                    request, 406, "not-acceptable",
+                    "Katalogen finns som application/rdf+xml, text/turtle och application/ld+json.",
+                    "The catalogue is available as application/rdf+xml, text/turtle and application/ld+json.",
+                    headers={**CORS_HEADERS, "Vary": "Accept"})
+        view = cache.current()
+        etag = etag_for(view.state, request, media, settings_digest)
+        cached = not_modified(request, view.state, etag, vary="Accept")
+        if cached:
+            cached.headers.update(CORS_HEADERS)
+            return cached
+        body = dcat.serialize(dcat.build(view, s), media)
+        headers = {**validators(view.state, etag), **CORS_HEADERS, "Vary": "Accept"}
+        return Response(body, media_type=f"{media}; charset=utf-8" if media != "application/ld+json" else media, headers=headers)
+
+    app.mount(API_PREFIX, api)
