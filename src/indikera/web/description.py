@@ -47,6 +47,8 @@ class DescriptionView:
     numerator: str | None = None
     denominator: str | None = None
     value_definition: str | None = None
+    inclusion: str | None = None
+    exclusion: str | None = None
     unit: str | None = None
     direction_key: str | None = None
     indicator_type: str | None = None
@@ -63,6 +65,10 @@ def _text(doc: dict[str, Any], *keys: str) -> str | None:
         if isinstance(value, str) and value.strip():
             return value.strip()
     return None
+
+
+def _known(value: str | None, allowed: tuple[str, ...]) -> str | None:
+    return value if value in allowed else None
 
 
 def _strings(value: Any) -> tuple[str, ...]:
@@ -99,9 +105,11 @@ def read(document: dict[str, Any] | None) -> DescriptionView:
         numerator=_text(document, "numerator"),
         denominator=_text(document, "denominator"),
         value_definition=_text(document, "valueDefinition", "value_definition"),
+        inclusion=_text(document, "inclusionCriteria"),
+        exclusion=_text(document, "exclusionCriteria"),
         unit=_text(document, "unit"),
         direction_key=_DIRECTIONS.get(direction) if isinstance(direction, str) else None,
-        indicator_type=_text(document, "indicatorType", "indicator_type"),
+        indicator_type=_known(_text(document, "indicatorType", "indicator_type"), ("struktur", "process", "resultat")),
         sources=_strings(document.get("sources")),
         texts=tuple(texts),
         targets=_targets(document.get("targets")),

@@ -21,7 +21,7 @@ from ..domain.indicators import check_measure_id
 from ..publish.visibility import PUBLIC
 from . import description as descriptions
 from . import queries, views
-from .formatting import BadPeriod, level_rank, parse_period_param, period_label, period_param
+from .formatting import BadPeriod, level_rank, number, parse_period_param, percent, period_label, period_param
 from .i18n import language, translator
 
 MAX_QUERY_CHARS = 100
@@ -60,16 +60,13 @@ def searchable(document: dict | None) -> tuple[str | None, ...]:
 def mount(app: FastAPI, ctx: AppContext, templates: Jinja2Templates) -> None:
     def render(request: Request, name: str, lang: str, context: dict, status: int = 200) -> HTMLResponse:
         other = "en" if lang == "sv" else "sv"
+        # The language link keeps the page's choices (period, level, search), but not on error pages,
+        # where the parameters are the problem.
+        lang_url = "?" + request.url.include_query_params(lang=other).query if status == 200 else f"?lang={other}"
         response = templates.TemplateResponse(
             request,
             name,
-            {
-                "t": translator(lang),
-                "lang": lang,
-                "lang_url": "?" + request.url.include_query_params(lang=other).query,
-                "version": __version__,
-                **context,
-            },
+            {"t": translator(lang), "lang": lang, "lang_url": lang_url, "version": __version__, **context},
             status_code=status,
         )
         response.headers.update(SECURITY_HEADERS)
@@ -169,5 +166,6 @@ def mount(app: FastAPI, ctx: AppContext, templates: Jinja2Templates) -> None:
                 "rows": views.table_rows(shown, ind, lang),
                 "completeness": views.completeness(rows, lang) if rows else None,
                 "chart": views.chart_for(rows, ind, t, lang) if rows else None,
+                "target_text": lambda v: percent(v, lang) if ind.kind == "proportion" else number(v, lang),
             },
         )
