@@ -17,7 +17,7 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 ROOT_NAME = "TEST SITHS e-id Root CA v2 (indikera)"
@@ -41,7 +41,7 @@ class Issued:
     """A certificate with its private key (and the issuing chain above it, leaf first)."""
 
     cert: x509.Certificate
-    key: ec.EllipticCurvePrivateKey
+    key: "ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey"
     chain: list[x509.Certificate] = field(default_factory=list)  # issuers, nearest first, root excluded
 
     @property
@@ -130,9 +130,13 @@ def new_function_cert(
     not_before: datetime | None = None,
     not_after: datetime | None = None,
     days: int = 825,
+    key=None,
 ) -> Issued:
-    """A SITHS-like function certificate (client and server use). ``hsa_id`` None leaves out serialNumber."""
-    key = ec.generate_private_key(ec.SECP256R1())
+    """A SITHS-like function certificate (client and server use). ``hsa_id`` None leaves out serialNumber.
+
+    ``key`` lets a caller bring its own private key (e.g. RSA, as real SITHS certificates use).
+    """
+    key = key or ec.generate_private_key(ec.SECP256R1())
     now = _now()
     start = not_before or now - timedelta(minutes=5)
     end = not_after or now + timedelta(days=days)
