@@ -12,7 +12,7 @@ from ..domain.periods import Period, parse_date
 # Organisation levels in the order a reader expects them: the nation first, the smallest units last.
 LEVEL_ORDER = ("Land", "Lan", "Sjukvardsregion", "Sjukhus", "Kommun", "Vardenhet")
 
-_PERIOD_PARAM = re.compile(r"^(\d{8})-(\d{8})$")
+_PERIOD_PARAM = re.compile(r"([0-9]{8})-([0-9]{8})")  # ASCII digits only; used with fullmatch
 
 
 class BadPeriod(ValueError):
@@ -24,7 +24,7 @@ def period_param(period: Period) -> str:
 
 
 def parse_period_param(text: str) -> Period:
-    match = _PERIOD_PARAM.match(text)
+    match = _PERIOD_PARAM.fullmatch(text)
     if not match:
         raise BadPeriod(text)
     try:
