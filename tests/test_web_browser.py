@@ -1,0 +1,141 @@
+"""The preview UI in a real headless Chromium (Debian package ``chromium``) on the demo registry.
+
+Without Chromium (or the playwright package) these tests skip with the reason; on CI (``CI`` set) they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Iterator
+
+import pytest
+
+from indikera.app import create_app
+from indikera.config import Settings
+from indikera.context import AppContext
+
+from .support.server import running
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = os.environ.get("INDIKERA_TEST_CHROMIUM", "/usr/bin/chromium")
+ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+def _unavailable() -> str | None:
+    if not os.path.exists(CHROMIUM):
+        return f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright package is not installed (pip install -e '.[test]')"
+    return None
+
+
+@pytest.fixture(scope="module")
+def browser():
+    why = _unavailable()
+    if why:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI requires the browser tests to run: {why}", pytrace=False)
+        pytest.skip(why)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def base(demo_template, tmp_path_factory) -> Iterator[str]:
+    path = tmp_path_factory.mktemp("browser") / "demo.db"
+    shutil.copy(demo_template, path)
+    ctx = AppContext.from_settings(Settings(database_url=f"sqlite:///{path}"))
+    with running(create_app(ctx=ctx)) as url:
+        yield url
+    ctx.engine.dispose()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(locale="sv-SE", viewport={"width": 1100, "height": 900})
+    pg = context.new_page()
+    pg.set_default_timeout(5000)
+    problems: list[str] = []
+    # A 404 page itself is expected in some tests; its "failed to load" console line is the document's.
+    pg.on("console", lambda m: problems.append(m.text) if m.type == "error" and not m.text.startswith("Failed to load resource") else None)
+    pg.on("pageerror", lambda e: problems.append(str(e)))
+    pg.on("response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 and r.request.resource_type != "document" else None)
+    pg.on("requestfailed", lambda r: problems.append(f"failed {r.url}"))
+    yield pg
+    context.close()
+    # No CSP violation, missing stylesheet/icon or script error on any page the test visited.
+    assert problems == []
+
+
+def test_from_the_start_page_to_an_indicators_results(page, base):
+    from playwright.sync_api import expect
+
+    page.goto(base + "/")
+    page.get_by_role("link", name="Förhandsgranska indikatorerna").click()
+    expect(page).to_have_url(re.compile(r"/indikatorer\?lang=sv$"))
+    page.get_by_role("link", name="Vård på strokeenhet", exact=True).click()
+    expect(page.locator("h1")).to_have_text("Vård på strokeenhet")
+
+    table = page.locator("#results-table")
+    riket = table.locator("tbody tr").first
+    expect(riket.locator("th")).to_have_text("Riket")
+    expect(riket.locator("td.value")).to_have_text(re.compile(r"^\d{2},\d\u00a0%$"))
+    expect(riket.locator("td.ci")).to_have_text(re.compile(r"^\d{2},\d–\d{2},\d\u00a0%$"))
+    expect(table.locator("tbody tr").nth(1).locator("td").first).to_have_text("Län")
+    expect(table.locator(".reason[data-reason=MSK]").first).to_have_text("för få fall")
+    expect(page.locator("figure.chart svg g.row")).to_have_count(22)
+    # the stylesheet loaded under the page's Content-Security-Policy
+    assert page.locator("button").first.evaluate("b => getComputedStyle(b).backgroundColor") == "rgb(31, 95, 168)"
+
+
+def test_period_choice_and_language_switch(page, base):
+    from playwright.sync_api import expect
+
+    page.goto(base + "/indikatorer/10001")
+    page.select_option("#period", label="2024 kv 3")
+    page.get_by_role("button", name="Visa").click()
+    expect(page.locator("h2#results")).to_have_text("Resultat, 2024 kv 3")
+    page.get_by_role("link", name="In English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.locator("h2#results")).to_have_text("Results, 2024 Q3")
+    expect(page.locator("#results-table thead th").nth(2)).to_have_text("Value")
+    expect(page.locator("#results-table tbody tr").first.locator("th")).to_have_text("Sweden")
+    expect(page.locator("dl.texts dt").first).to_have_text("Coverage")
+
+
+def test_search_filters_the_list(page, base):
+    from playwright.sync_api import expect
+
+    page.goto(base + "/indikatorer")
+    rows = page.locator("table.indicators tbody tr")
+    expect(rows).to_have_count(14)
+    page.get_by_label("Sök bland indikatorerna").fill("hba1c män")
+    page.keyboard.press("Enter")
+    expect(rows).to_have_count(1)
+    expect(rows.first.locator("a")).to_have_text("HbA1c under 52 mmol/mol vid typ 1-diabetes, män")
+    page.get_by_role("link", name="Visa alla").click()
+    expect(rows).to_have_count(14)
+
+
+def test_restricted_and_unpublished_indicators_are_neither_listed_nor_reachable(page, base):
+    from playwright.sync_api import expect
+
+    page.goto(base + "/indikatorer")
+    ids = page.locator("table.indicators tbody tr").evaluate_all("rows => rows.map(r => r.dataset.measureId)")
+    assert "10015" not in ids and "10016" not in ids and len(ids) == 14
+    for mid in ("10015", "10016"):
+        response = page.goto(f"{base}/indikatorer/{mid}")
+        assert response is not None and response.status == 404
+        expect(page.locator("h1")).to_have_text("Sidan finns inte")
