@@ -366,3 +366,19 @@ def test_indicator_without_description_says_so(live):
     assert "inte lagt in någon beskrivning" in doc.xpath("string(//p[@id='no-description'])")
     rows = result_rows(doc)
     assert rows[0]["Organisation"] == "Riket" and rows[0]["Värde"] and rows[0]["95 % KI"] == "–"  # counts: no CI
+
+
+def test_pages_read_the_same_on_sqlite_and_postgresql(demo_db_url):
+    """The list, the period choice and the results table come out of either database the same."""
+    ctx = AppContext.from_settings(Settings(database_url=demo_db_url))
+    try:
+        with running(create_app(ctx=ctx)) as url, httpx.Client(base_url=url, timeout=10) as c:
+            _, doc = get(c, "/indikatorer")
+            assert set(listed_ids(doc)) == OPEN_IDS
+            _, doc = get(c, "/indikatorer/10001", period="20240401-20240630", niva="lan")
+            assert len(doc.xpath("//select[@id='period']/option")) == 13
+            rows = result_rows(doc)
+            assert len(rows) == 21 and rows[0]["Organisation"] == "Blekinge län" and rows[0]["Värde"].endswith("%")
+            assert c.get("/indikatorer/10015").status_code == 404
+    finally:
+        ctx.engine.dispose()
