@@ -67,9 +67,9 @@ MESSAGES: dict[str, tuple[str, str, str, str]] = {
         "Split the file; a catalogue file has only a few levels.",
     ),
     "DUPLICATE_VERSION": (
-        "Indikatorn {measure_id} version {version} finns redan tidigare i filen (post {first}).",
+        "Indikatorn {mid} version {version} finns redan tidigare i filen (post {first}).",
         "Ta bort dubbletten eller ge den ett högre versionsnummer.",
-        "Indicator {measure_id} version {version} already occurs earlier in the file (entry {first}).",
+        "Indicator {mid} version {version} already occurs earlier in the file (entry {first}).",
         "Remove the duplicate or give it a higher version number.",
     ),
     # --- editorial rules ---

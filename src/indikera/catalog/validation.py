@@ -84,7 +84,7 @@ def validate(descriptions: list[Description], ctx: Context | None = None, *, pat
     for i, d in enumerate(descriptions):
         key = (d.measure_id, d.version)
         if key in seen:
-            findings.append(error("DUPLICATE_VERSION", paths[i], d.measure_id, measure_id=d.measure_id, version=d.version_text, first=seen[key]))
+            findings.append(error("DUPLICATE_VERSION", paths[i], d.measure_id, mid=d.measure_id, version=d.version_text, first=seen[key]))
         seen.setdefault(key, i)
         if d.measure_id not in in_set or in_set[d.measure_id].version < d.version:
             in_set[d.measure_id] = d

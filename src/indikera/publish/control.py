@@ -64,7 +64,7 @@ class BatchStatus:
 def indicator_id(conn: Connection, measure_id: str) -> int:
     iid = conn.execute(select(indicators.c.id).where(indicators.c.measure_id == measure_id)).scalar()
     if iid is None:
-        raise PublishError("NOT_FOUND", what="Indikatorn", key=measure_id)
+        raise PublishError("NOT_FOUND", what="Indikatorn", what_en="Indicator", key=measure_id)
     return iid
 
 
@@ -132,12 +132,21 @@ def set_level(conn: Connection, measure_id: str, level: Level | str, *, actor: s
     reason = states.check_reason(reason)
     iid = indicator_id(conn, measure_id)
     errors: int | None = None
+    findings: list = []
     if level is not Level.UNPUBLISHED:
         d, findings = check_stored(conn, measure_id)
         errors = None if d is None else sum(1 for f in findings if f.is_error)
     existing = conn.execute(select(publication_rules.c.level).where(_rule_where(iid, period))).scalar()
-    current = state_of(conn, iid) if period is None else IndicatorState(existing or "unpublished")
-    t = states.set_level(current, level, description_errors=errors, key=measure_id)
+    wide_state = state_of(conn, iid)
+    current = wide_state if period is None else IndicatorState(existing or "unpublished")
+    try:
+        t = states.set_level(current, level, description_errors=errors, key=measure_id)
+    except PublishError as exc:
+        exc.details = [f for f in findings if f.is_error]  # say what to fix, field by field
+        raise
+    if period is not None and existing is None:
+        # A new period rule is an explicit decision even when it repeats the indicator-wide level today.
+        t = Transition(states.INHERITED, level.value, t.action)
     if not t.changed:
         return t
     now = utcnow()
@@ -147,7 +156,8 @@ def set_level(conn: Connection, measure_id: str, level: Level | str, *, actor: s
             indicator_id=iid, period_start=period.start if period else None, period_end=period.end if period else None, **values))
     else:
         conn.execute(update(publication_rules).where(_rule_where(iid, period)).values(**values))
-    _log(conn, actor=actor, action=t.action, reason=reason, before=IndicatorState(t.before).level.value,
+    before = wide_state if t.before == states.INHERITED else IndicatorState(t.before)
+    _log(conn, actor=actor, action=t.action, reason=reason, before=before.level.value,
          after=level.value, iid=iid, period=period, at=now)
     return t
 
@@ -180,7 +190,7 @@ def depublish_indicator(conn: Connection, measure_id: str, *, actor: str, reason
 def _batch(conn: Connection, batch_id: int):
     row = conn.execute(select(batches).where(batches.c.id == batch_id)).first()
     if row is None:
-        raise PublishError("NOT_FOUND", what="Batchen", key=batch_id)
+        raise PublishError("NOT_FOUND", what="Batchen", what_en="Batch", key=batch_id)
     return row
 
 

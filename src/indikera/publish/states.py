@@ -14,6 +14,7 @@ from enum import Enum
 from .visibility import Level
 
 MIN_REASON_CHARS = 3
+INHERITED = "inherited"  # a period without its own rule follows the indicator-wide level
 
 
 class IndicatorState(str, Enum):
@@ -35,7 +36,7 @@ class BatchState(str, Enum):
 
 # code → (Swedish, English); shown by the CLI and the admin API.
 MESSAGES: dict[str, tuple[str, str]] = {
-    "NOT_FOUND": ("{what} {key} finns inte.", "{what} {key} does not exist."),
+    "NOT_FOUND": ("{what} {key} finns inte.", "{what_en} {key} does not exist."),
     "REASON": ("Ange ett skäl (minst {n} tecken); varje ändring sparas med vem, när och varför.",
                "Give a reason (at least {n} characters); every change is recorded with who, when and why."),
     "NO_DESCRIPTION": ("Indikatorn {key} har ingen beskrivning och kan inte publiceras.",

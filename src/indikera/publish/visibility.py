@@ -7,7 +7,8 @@ A measurement is visible to an audience when
       - ``restricted``: visible only to a consumer with a valid agreement that covers the indicator;
       - ``unpublished`` (also the default when no rule exists): visible to nobody.
 A rule narrowed to a period range applies to measurements lying fully inside it and wins over the
-indicator-wide rule. See ``store.catalog_tables.publication_rules``.
+indicator-wide rule; when a measurement lies inside several period rules, every one of them must allow
+the audience (the most restrictive wins). See ``store.catalog_tables.publication_rules``.
 """
 
 from __future__ import annotations
@@ -112,7 +113,9 @@ def visible_measurements(
                 plain.append(indicator_id)
             continue
         allowed_ranges = [_inside(r) for r in narrowed if _allowed(r.level, indicator_id, all_restricted, agreed)]
-        clause = or_(false(), *allowed_ranges)
+        denied_ranges = [_inside(r) for r in narrowed if not _allowed(r.level, indicator_id, all_restricted, agreed)]
+        # Inside several period rules, the most restrictive wins: one rule the audience is not allowed hides it.
+        clause = and_(or_(false(), *allowed_ranges), not_(or_(false(), *denied_ranges)))
         if wide_ok:
             clause = or_(clause, not_(or_(*[_inside(r) for r in narrowed])))
         parts.append(and_(measurements.c.indicator_id == indicator_id, clause))
