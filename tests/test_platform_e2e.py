@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from pathlib import Path
+from dataclasses import replace
 
 import httpx
 import pytest
@@ -32,6 +32,7 @@ CONSUMER = "TSTNMT2321000156-B02"
 STRANGER = "SE5565594230-STRANGER"
 PLATFORM = "TSTNTJP0000000-VP01"
 PATH = "/qualityreporting/GetQualityIndicators/2/rivtabp21"
+VP_PATH = "/vp/followup/groupoutcomes/qualityreporting/GetQualityIndicators/2/rivtabp21"
 SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
 
 
@@ -107,7 +108,7 @@ def world(pki, tmp_path_factory, demo_template):
     shutil.copy(demo_template, tmp / "demo.db")
     ctx = AppContext.from_settings(Settings(database_url=f"sqlite:///{tmp / 'demo.db'}"))
     tls = mtls_uvicorn_kwargs(pki["producer"], pki["ca"])
-    capture, slow = Capture(), Capture(delay=3.0)
+    capture, slow = Capture(), Capture(delay=1.5)
     with running(create_app(ctx=ctx), **tls) as real_url, running(capture, **tls) as capture_url, \
             running(slow, **tls) as slow_url:
         dead_url = f"https://127.0.0.1:{free_port()}"
@@ -124,17 +125,19 @@ def world(pki, tmp_path_factory, demo_template):
         settings = PlatformSettings(
             tak_file=tak, port=0, tls_cert=pki["platform-server"].cert, tls_key=pki["platform-server"].key,
             client_ca=pki["ca"].ca_file, producer_cert=pki["platform"].cert, producer_key=pki["platform"].key,
-            producer_ca=pki["ca"].ca_file, read_timeout=0.6, retry_delay=0.3,
+            producer_ca=pki["ca"].ca_file, retry_delay=0.3,
         )
-        with standin.running(settings) as (vp_url, platform):
-            yield {"vp": vp_url + "/vp/followup/groupoutcomes/qualityreporting/GetQualityIndicators/2/rivtabp21",
+        # A second platform with a short read timeout, so "producer too slow" does not take 29 s.
+        impatient = replace(settings, read_timeout=0.6)
+        with standin.running(settings) as (vp_url, platform), standin.running(impatient) as (impatient_url, _):
+            yield {"vp": vp_url + VP_PATH, "impatient": impatient_url + VP_PATH,
                    "capture": capture, "slow": slow, "routes": routes, "platform": platform}
     ctx.engine.dispose()
 
 
-def post(world, pki, body: bytes, who: str = "consumer", headers: dict | None = None) -> httpx.Response:
+def post(world, pki, body: bytes, who: str = "consumer", headers: dict | None = None, vp: str = "vp") -> httpx.Response:
     with httpx.Client(verify=client_context(pki["ca"], pki[who]), timeout=20) as c:
-        return c.post(world["vp"], content=body, headers={"content-type": "text/xml; charset=UTF-8", **(headers or {})})
+        return c.post(world[vp], content=body, headers={"content-type": "text/xml; charset=UTF-8", **(headers or {})})
 
 
 def fault_of(resp: httpx.Response) -> tuple[str, str, str]:
@@ -156,10 +159,10 @@ def zeep_client(world, pki, who: str = "consumer") -> tuple[zeep.Client, object]
     return client, client.create_service(binding, world["vp"])
 
 
-def call_zeep(service, logical_address: str, measure: str = "10001", include: bool = True):
+def call_zeep(service, logical_address: str, measure: str = "10005", include: bool = True):
     return service.GetQualityIndicators(
         measureId=[{"root": "1.2.826.0.1.3680043.9.4672.7", "extension": measure}],
-        reportingPeriod={"start": "20210101", "end": "20251231"}, includeMeasurements=include,
+        reportingPeriod={"start": "20240101", "end": "20241231"}, includeMeasurements=include,
         _soapheaders={"LogicalAddress": logical_address},
     )
 
@@ -173,15 +176,15 @@ def test_zeep_consumer_through_platform_gets_the_producers_report(world, pki):
     assert raw.status_code == 200, raw.text
     assert raw.headers.get("x-skltp-correlation-id")
     oracle.assert_conformant(raw.content)
-    report = call_zeep(service, PRODUCER_LA)
+    report = call_zeep(service, PRODUCER_LA).AggregatedQualityReport
     assert report.reportingSystem.hsaId == PRODUCER_LA
     assert len(report.measurement) > 0
-    assert {m.measureId.extension for m in report.measurement} == {"10001"}
+    assert {m.measureId.extension for m in report.measurement} == {"10005"}
 
 
 def test_logical_address_lookup_is_case_insensitive(world, pki):
     _, service = zeep_client(world, pki)
-    report = call_zeep(service, PRODUCER_LA.lower(), include=False)
+    report = call_zeep(service, PRODUCER_LA.lower(), include=False).AggregatedQualityReport
     assert report.measurementChecksum and not report.measurement
 
 
@@ -277,7 +280,7 @@ def test_vp009_producer_down_after_one_retry(world, pki):
 
 def test_vp009_producer_too_slow(world, pki):
     started = time.monotonic()
-    code, text, detail = fault_of(post(world, pki, envelope("SE-SLOW")))
+    code, text, detail = fault_of(post(world, pki, envelope("SE-SLOW"), vp="impatient"))
     assert time.monotonic() - started < 2.5  # the read timeout (0.6 s here, 29 s by default) cut it off
     assert (code, text) == ("SOAP-ENV:Server", "VP009 [NTjP] Fel vid kontakt med tjänsteproducenten.")
     assert detail == (f"Error connecting to service producer at address {world['routes']['SE-SLOW'] + PATH}. Exception "
