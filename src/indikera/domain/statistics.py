@@ -186,16 +186,14 @@ def suppress(
         leaks = recoverable(hidden, rels)
         if not leaks:
             return hidden
-        progress = False
+        picks = set()
         for cell in sorted(leaks, key=str):
             pick = cheapest(m for r in by_cell[cell] for m in r.members)
-            if pick is None:  # every related cell is already hidden: nothing more can be done here
-                continue
-            hidden.add(pick)
-            progress = True
-            break
-        if not progress:
+            if pick is not None:
+                picks.add(pick)
+        if not picks:  # every related cell is already hidden: nothing more can be done
             return hidden
+        hidden |= picks
 
 
 def hierarchy_relations(listed: Iterable[Hashable], parent_of: Mapping[Hashable, Hashable | None]) -> list[Relation]:
@@ -292,7 +290,14 @@ def mask_measurements(
                 parts = tuple((mid, period, stratum, org) for mid in sorted(subs) if org in by_mid[mid])
                 if len(parts) == len(subs):
                     relations.append(Relation((root, period, stratum, org), parts))
-    hidden = suppress(sizes, primary, relations, fixed) if relations else set(primary)
+    # Cells of different (family, period, stratum) groups never share a relation: solve each group alone.
+    by_group: dict[tuple, list[Relation]] = defaultdict(list)
+    for rel in relations:
+        by_group[rel.total[1:3]].append(rel)
+    hidden = set(primary)
+    for rels in by_group.values():
+        if any(m in hidden for r in rels for m in r.members):
+            hidden |= suppress(sizes, hidden, rels, fixed)
     out: list[Measurement] = []
     n_primary = n_secondary = 0
     for m in items:

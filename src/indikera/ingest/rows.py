@@ -1,0 +1,376 @@
+"""One row of a VIS flat file (or the JSON format) → a domain :class:`Measurement`, or problems.
+
+Every check names the line and column. Organisation codes are checked against the shipped reference
+data (län, kommuner); chains must be those the contract allows (R15–R16).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from .. import refdata
+from ..domain import oids
+from ..domain.errors import DomainError
+from ..domain.indicators import Indicator, MeasureKind
+from ..domain.measurements import (
+    RATE_TOLERANCE,
+    Cohort,
+    ConfidenceInterval,
+    Continuous,
+    Measurement,
+    Missing,
+    Proportion,
+    ReasonCode,
+    SourceSystem,
+)
+from ..domain.organisations import Identifier, Organisation, OrgType, riket
+from ..domain.periods import Period, parse_date
+from ..domain.statistics import wilson_interval
+from .problems import Problems
+
+_HSA = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,63}$")
+_SJUKHUS = re.compile(r"^\d{3,6}$")
+_VALUE_COLUMNS = ("Rate", "Numerator", "Denominator", "Value", "Measurepopulation", "Cohort")
+_HIDDEN_WITH_REASON = ("Rate", "Value", "ConfidenceIntervalLower", "ConfidenceIntervalHigher", "Standarddeviation",
+                       "Numerator", "Cohort")
+_BAD_NUMBERS = {"nan", "inf", "-inf", "+inf", "infinity", "-infinity", "+infinity"}
+
+
+class RowError(Exception):
+    """Raised inside a row check to stop checking that row (the problem is already recorded)."""
+
+
+@dataclass
+class RowContext:
+    problems: Problems
+    indicators: dict[str, Indicator]
+    decimal_comma: bool = False
+
+
+class RowReader:
+    """Turns rows into measurements; remembers organisations and the registry to check consistency."""
+
+    def __init__(self, ctx: RowContext) -> None:
+        self.ctx = ctx
+        self.p = ctx.problems
+        self.land = riket()
+        self.lans = refdata.lan()
+        self.kommuner = refdata.kommuner()
+        self._orgs: dict[str, tuple[Organisation, int]] = {}  # key → (organisation, first line)
+        self.registry: tuple[str, str, int] | None = None  # (hsa-id, name, first line)
+        self.source: SourceSystem | None = None
+        self._line = 0
+        self._org_cache: dict[tuple[str, ...], Organisation] = {}
+        self._date_cache: dict[str, object] = {}
+
+    # -- helpers ---------------------------------------------------------------------------------------
+    def err(self, column: str | None, code: str, sv: str, en: str) -> RowError:
+        self.p.add(self._line, column, code, sv, en)
+        return RowError(code)
+
+    def number(self, cells: dict[str, str], col: str, *, integer: bool = False, minimum: float | None = 0) -> float | None:
+        text = cells.get(col, "")
+        if not text:
+            return None
+        t = text.replace("\u00a0", "").replace(" ", "")
+        if self.ctx.decimal_comma or "." not in t:
+            t = t.replace(",", ".") if t.count(",") == 1 else t
+        if t.lower() in _BAD_NUMBERS:
+            raise self.err(col, "NOT_A_NUMBER", f"{text!r} är inget ändligt tal", f"{text!r} is not a finite number")
+        try:
+            value = float(t)
+        except ValueError:
+            raise self.err(col, "NOT_A_NUMBER", f"{text!r} är inget tal", f"{text!r} is not a number") from None
+        if not math.isfinite(value):
+            raise self.err(col, "NOT_A_NUMBER", f"{text!r} är inget ändligt tal", f"{text!r} is not a finite number")
+        if minimum is not None and value < minimum:
+            raise self.err(col, "NEGATIVE", f"{text} får inte vara negativt", f"{text} must not be negative")
+        if integer and not value.is_integer():
+            raise self.err(col, "NOT_INTEGER", f"{text} måste vara ett heltal (ett antal)", f"{text} must be a whole number")
+        return value
+
+    # -- the row ---------------------------------------------------------------------------------------
+    def read(self, line: int, cells: dict[str, str]) -> Measurement | None:
+        self._line = line
+        try:
+            return self._read(cells)
+        except RowError:
+            return None
+
+    def _read(self, c: dict[str, str]) -> Measurement:
+        ind = self._indicator(c)
+        period = self._period(c)
+        source = self._registry(c)
+        org = self._organisation(c)
+        if ind.levels and org.type not in ind.levels:
+            allowed = ", ".join(sorted(t.value for t in ind.levels))
+            raise self.err(None, "LEVEL", f"indikatorn {ind.measure_id} redovisas inte på nivån {org.type.value} (tillåtet: {allowed})",
+                           f"indicator {ind.measure_id} is not reported at level {org.type.value} (allowed: {allowed})")
+        result, ci, sd = self._result(c, ind)
+        extra = {}
+        coverage = self.number(c, "Coverage")
+        if coverage is not None and coverage > 1:
+            raise self.err("Coverage", "COVERAGE_RANGE", f"täckningsgraden {coverage:g} ska anges som andel 0–1, inte procent",
+                           f"coverage {coverage:g} must be a fraction 0–1, not a percentage")
+        ref_rate, ref_value = self.number(c, "ReferenceIntervalRate", minimum=None), self.number(c, "ReferenceIntervalValue", minimum=None)
+        if ref_rate is not None and ref_value is not None:
+            raise self.err("ReferenceIntervalValue", "REFERENCE", "ange ReferenceIntervalRate eller ReferenceIntervalValue, inte båda",
+                           "give ReferenceIntervalRate or ReferenceIntervalValue, not both")
+        extra["reference_interval"] = ref_rate if ref_rate is not None else ref_value
+        extra["exclusions"] = self.number(c, "Exclusions", integer=True)
+        try:
+            return Measurement(ind.measure_id, ind.version, period, org, result, source, stratum=c.get("Stratum", ""),
+                               ci=ci, standard_deviation=sd, coverage=coverage, **extra)
+        except DomainError as exc:
+            raise self.err(_column_of(exc), exc.code, _sv(exc), exc.message) from None
+
+    def _indicator(self, c: dict[str, str]) -> Indicator:
+        mid = c.get("MeasureID", "")
+        if not mid:
+            raise self.err("MeasureID", "MISSING_VALUE", "MeasureID saknas", "MeasureID is empty")
+        ind = self.ctx.indicators.get(mid)
+        if ind is None:
+            raise self.err("MeasureID", "UNKNOWN_INDICATOR", f"indikatorn {mid} finns inte i katalogen",
+                           f"indicator {mid} is not in the catalogue")
+        text = c.get("Version", "")
+        major = text.split(".", 1)[0].split(",", 1)[0]
+        if not major.isdigit():
+            raise self.err("Version", "VERSION", f"versionen {text!r} är inget versionsnummer", f"version {text!r} is not a version number")
+        if int(major) != ind.version:
+            raise self.err("Version", "VERSION", f"indikatorn {mid} har huvudversion {ind.version}, inte {text}",
+                           f"indicator {mid} has major version {ind.version}, not {text}")
+        return ind
+
+    def _date(self, c: dict[str, str], col: str):
+        text = c.get(col, "")
+        cached = self._date_cache.get(text)
+        if cached is not None:
+            return cached
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            text = text.replace("-", "")
+        try:
+            value = parse_date(text, field=col)
+        except DomainError:
+            raise self.err(col, "BAD_DATE", f"{text!r} är inget datum på formen ÅÅÅÅMMDD",
+                           f"{text!r} is not a date of the form YYYYMMDD") from None
+        if len(self._date_cache) < 10_000:
+            self._date_cache[c.get(col, "")] = value
+        return value
+
+    def _period(self, c: dict[str, str]) -> Period:
+        start, end = self._date(c, "PeriodReportedStartDate"), self._date(c, "PeriodReportedEndDate")
+        if start > end:
+            raise self.err("PeriodReportedEndDate", "PERIOD_ORDER", "periodens slutdatum ligger före startdatum",
+                           "the period ends before it starts")
+        return Period(start, end)
+
+    def _registry(self, c: dict[str, str]) -> SourceSystem:
+        hsa, name = c.get("RegisterHSAID", ""), c.get("RegisterNamn", "")
+        if not _HSA.match(hsa):
+            raise self.err("RegisterHSAID", "REGISTER", f"{hsa!r} är inget HSA-id", f"{hsa!r} is not an HSA-id")
+        if self.registry is None:
+            if not name:
+                raise self.err("RegisterNamn", "MISSING_VALUE", "RegisterNamn saknas", "RegisterNamn is empty")
+            self.registry = (hsa, name, self._line)
+            self.source = SourceSystem(oids.SOURCE_SYSTEM_HSA_ROOT, hsa, name)
+        elif hsa != self.registry[0] or (name and name != self.registry[1]):
+            raise self.err("RegisterHSAID", "REGISTER", f"en fil får bara innehålla ett register; rad {self.registry[2]} anger {self.registry[0]}",
+                           f"a file holds one registry only; line {self.registry[2]} names {self.registry[0]}")
+        assert self.source is not None
+        return self.source
+
+    def _remember(self, org: Organisation, column: str) -> Organisation:
+        """One organisation, one name and parent per file (names are part of the published answer)."""
+        seen = self._orgs.get(org.key)
+        if seen is None:
+            self._orgs[org.key] = (org, self._line)
+            return org
+        first, line = seen
+        if first != org:
+            what = "namn" if first.name != org.name else "överordnad enhet"
+            raise self.err(column, "ORG_INCONSISTENT",
+                           f"{org.key.split(':', 1)[1]} har ett annat {what} än på rad {line} ({first.name!r})",
+                           f"{org.key} differs from line {line} ({first.name!r})")
+        return first
+
+    _ORG_COLUMNS = ("CountryName", "RegionOrganisationId", "RegionName", "MunicipalityOrganisationID", "MunicipalityName",
+                    "HospitalName", "HospitalHSAID", "HospitalOrganisationId", "UnitHSAID", "UnitName")
+
+    def _organisation(self, c: dict[str, str]) -> Organisation:
+        raw = tuple(c.get(k, "") for k in self._ORG_COLUMNS)
+        org = self._org_cache.get(raw)
+        if org is None:
+            org = self._org_cache[raw] = self._new_organisation(c)
+        return org
+
+    def _new_organisation(self, c: dict[str, str]) -> Organisation:
+        if c.get("CountryName", "") != "Riket":
+            raise self.err("CountryName", "COUNTRY", "CountryName måste vara \"Riket\"", "CountryName must be \"Riket\"")
+        node = self.land
+        region = c.get("RegionOrganisationId", "")
+        kommun_code = c.get("MunicipalityOrganisationID", "")
+        h_hsa, h_code, h_name = c.get("HospitalHSAID", ""), c.get("HospitalOrganisationId", ""), c.get("HospitalName", "")
+        unit = c.get("UnitHSAID", "")
+        lan_code = None
+        if region:
+            lan_code = region.zfill(2) if region.isdigit() and len(region) < 2 else region
+            item = self.lans.get(lan_code)
+            if item is None:
+                raise self.err("RegionOrganisationId", "BAD_CODE", f"{region!r} är ingen länskod (SCB, två siffror)",
+                               f"{region!r} is not a länskod (SCB, two digits)")
+            node = self._remember(Organisation(OrgType.LAN, c.get("RegionName") or item.name,
+                                               org_id=Identifier(oids.LAN_ROOT, lan_code), parent=node), "RegionName")
+        elif kommun_code or h_hsa or h_code or unit:
+            raise self.err("RegionOrganisationId", "ORG_CHAIN", "en kommun, ett sjukhus eller en enhet måste höra till ett län",
+                           "a kommun, hospital or unit must belong to a län")
+        if kommun_code and (h_hsa or h_code):
+            raise self.err("MunicipalityOrganisationID", "ORG_CHAIN", "en rad kan inte ha både kommun och sjukhus (R15)",
+                           "a row cannot have both a kommun and a hospital (R15)")
+        if kommun_code:
+            code = kommun_code.zfill(4) if kommun_code.isdigit() and len(kommun_code) < 4 else kommun_code
+            k = self.kommuner.get(code)
+            if k is None:
+                raise self.err("MunicipalityOrganisationID", "BAD_CODE", f"{kommun_code!r} är ingen kommunkod (SCB, fyra siffror)",
+                               f"{kommun_code!r} is not a kommunkod (SCB, four digits)")
+            if k.lan_code != lan_code:
+                raise self.err("MunicipalityOrganisationID", "ORG_CHAIN", f"kommunen {code} {k.name} ligger inte i län {lan_code}",
+                               f"kommun {code} is not in län {lan_code}")
+            node = self._remember(Organisation(OrgType.KOMMUN, c.get("MunicipalityName") or k.name,
+                                               org_id=Identifier(oids.KOMMUN_ROOT, code), parent=node), "MunicipalityName")
+        if h_hsa or h_code:
+            if h_hsa and h_code:
+                raise self.err("HospitalOrganisationId", "ORG_ID", "ett sjukhus har HSA-id eller sjukhuskod, inte båda",
+                               "a hospital has an HSA-id or a sjukhuskod, not both")
+            if not h_name:
+                raise self.err("HospitalName", "MISSING_VALUE", "HospitalName saknas", "HospitalName is empty")
+            if h_hsa and not _HSA.match(h_hsa):
+                raise self.err("HospitalHSAID", "BAD_CODE", f"{h_hsa!r} är inget HSA-id", f"{h_hsa!r} is not an HSA-id")
+            if h_code and not _SJUKHUS.match(h_code):
+                raise self.err("HospitalOrganisationId", "BAD_CODE", f"{h_code!r} är ingen sjukhuskod", f"{h_code!r} is not a sjukhuskod")
+            org = Organisation(OrgType.SJUKHUS, h_name, hsa_id=h_hsa or None,
+                               org_id=Identifier(oids.SJUKHUS_ROOT, h_code) if h_code else None, parent=node)
+            node = self._remember(org, "HospitalName")
+        elif h_name:
+            raise self.err("HospitalHSAID", "ORG_ID", "HospitalName utan HospitalHSAID eller HospitalOrganisationId",
+                           "HospitalName without HospitalHSAID or HospitalOrganisationId")
+        if unit:
+            name = c.get("UnitName", "")
+            if not _HSA.match(unit):
+                raise self.err("UnitHSAID", "BAD_CODE", f"{unit!r} är inget HSA-id", f"{unit!r} is not an HSA-id")
+            if not name:
+                raise self.err("UnitName", "MISSING_VALUE", "UnitName saknas", "UnitName is empty")
+            node = self._remember(Organisation(OrgType.VARDENHET, name, hsa_id=unit, parent=node), "UnitName")
+        elif c.get("UnitName"):
+            raise self.err("UnitHSAID", "ORG_ID", "UnitName utan UnitHSAID", "UnitName without UnitHSAID")
+        return node
+
+    def _result(self, c: dict[str, str], ind: Indicator):
+        reason = c.get("ReasonCode", "").upper()
+        has_value = any(c.get(col) for col in _VALUE_COLUMNS)
+        ci_low = self.number(c, "ConfidenceIntervalLower")
+        ci_high = self.number(c, "ConfidenceIntervalHigher")
+        sd = self.number(c, "Standarddeviation")
+        if reason:
+            try:
+                code = ReasonCode(reason)
+            except ValueError:
+                raise self.err("ReasonCode", "REASON_CODE", f"{reason!r} är ingen orsakskod (MSK, INV, UNK, NI)",
+                               f"{reason!r} is not a reason code (MSK, INV, UNK, NI)") from None
+            for col in _HIDDEN_WITH_REASON:
+                if c.get(col):
+                    raise self.err(col, "MISSING_WITH_VALUE", f"en rad med ReasonCode {reason} får inte ha {col}",
+                                   f"a row with ReasonCode {reason} must not carry {col}")
+            for col in ("Denominator", "Measurepopulation"):
+                v = self.number(c, col)
+                if v is not None and not (code is ReasonCode.INV and v == 0):
+                    raise self.err(col, "MISSING_WITH_VALUE", f"en rad med ReasonCode {reason} får inte ha {col}",
+                                   f"a row with ReasonCode {reason} must not carry {col}")
+            return Missing(code), None, None
+        if not has_value:  # the organisation is listed but has no data (rule R12: UNK)
+            if ci_low is not None or ci_high is not None or sd is not None:
+                raise self.err("ConfidenceIntervalLower", "MISSING_WITH_VALUE", "konfidensintervall utan värde",
+                               "a confidence interval without a value")
+            return Missing(ReasonCode.UNK), None, None
+        kind = ind.kind
+        wrong = {
+            MeasureKind.PROPORTION: ("Value", "Measurepopulation", "Cohort"),
+            MeasureKind.CONTINUOUS: ("Rate", "Numerator", "Denominator", "Cohort"),
+            MeasureKind.COHORT: ("Rate", "Numerator", "Denominator", "Measurepopulation"),
+        }[kind]
+        for col in wrong:
+            if c.get(col):
+                raise self.err(col, "MEASURE_KIND", f"indikatorn {ind.measure_id} är av typen {ind.unit_type.value}; {col} hör inte dit",
+                               f"indicator {ind.measure_id} is {ind.unit_type.value}; {col} does not belong")
+        if (ci_low is None) != (ci_high is None):
+            raise self.err("ConfidenceIntervalHigher", "CI", "ange både undre och övre konfidensgräns",
+                           "give both confidence limits")
+        ci = ConfidenceInterval(ci_low, ci_high) if ci_low is not None and ci_high is not None else None
+        if ci is not None and ci_low > ci_high:
+            raise self.err("ConfidenceIntervalLower", "CI", "undre konfidensgräns är större än den övre",
+                           "the lower confidence limit is above the upper")
+        if kind is MeasureKind.PROPORTION:
+            num = self.number(c, "Numerator", integer=True)
+            den = self.number(c, "Denominator", integer=True)
+            rate = self.number(c, "Rate")
+            if num is None or den is None:
+                col = "Numerator" if num is None else "Denominator"
+                raise self.err(col, "RATE_NEEDS_COUNTS", "en andel (Rate) kräver både Numerator och Denominator",
+                               "a rate needs both Numerator and Denominator")
+            if den == 0:
+                raise self.err("Denominator", "ZERO_DENOMINATOR", "nämnaren är 0 – rapportera ReasonCode INV i stället",
+                               "the denominator is 0: report ReasonCode INV instead")
+            if num > den:
+                raise self.err("Numerator", "NUM_GT_DEN", f"täljaren {num:g} är större än nämnaren {den:g}",
+                               f"numerator {num:g} exceeds denominator {den:g}")
+            if rate is not None and abs(rate - num / den) > RATE_TOLERANCE:
+                raise self.err("Rate", "RATE_MISMATCH",
+                               f"Rate {rate:g} ≠ Numerator/Denominator = {num:g}/{den:g} = {num / den:.4f} (tolerans ±{RATE_TOLERANCE})",
+                               f"Rate {rate:g} is not {num:g}/{den:g} = {num / den:.4f} (tolerance ±{RATE_TOLERANCE})")
+            if ci is None:
+                ci = ConfidenceInterval(*wilson_interval(num, den))
+            return Proportion(num, den, rate), ci, sd
+        if kind is MeasureKind.CONTINUOUS:
+            value = self.number(c, "Value", minimum=None)
+            if value is None:
+                raise self.err("Value", "MISSING_VALUE", "Value saknas", "Value is empty")
+            pop = self.number(c, "Measurepopulation", integer=True)
+            if pop == 0:
+                raise self.err("Measurepopulation", "ZERO_POPULATION", "mätpopulationen är 0 – rapportera ReasonCode INV i stället",
+                               "the measure population is 0: report ReasonCode INV instead")
+            return Continuous(value, pop), ci, sd
+        count = self.number(c, "Cohort", integer=True)
+        if count is None:  # VIS "ready" files put counts in Value
+            count = self.number(c, "Value", integer=True)
+        if count is None:
+            raise self.err("Cohort", "MISSING_VALUE", "Cohort saknas", "Cohort is empty")
+        return Cohort(count), ci, sd
+
+
+_FIELD_COLUMNS = {
+    "rate": "Rate", "numerator": "Numerator", "denominator": "Denominator", "coverage": "Coverage",
+    "measurePopulation": "Measurepopulation", "value": "Value", "cohort": "Cohort",
+}
+
+_SV = {
+    "CI_EXCLUDES_VALUE": "konfidensintervallet innehåller inte värdet",
+    "CI": "konfidensintervallet måste uppfylla 0 ≤ undre ≤ övre",
+    "RATE_RANGE": "andelen ligger utanför 0–1",
+    "COVERAGE_RANGE": "täckningsgraden ligger utanför 0–1",
+    "MISSING_WITH_VALUE": "ett saknat värde får inte ha konfidensintervall eller standardavvikelse",
+    "NEGATIVE": "värdet får inte vara negativt",
+    "ORG_CHAIN": "otillåten organisationskedja",
+    "ORG_ID": "fel organisations-id",
+    "ORG_NAME": "organisationens namn saknas",
+}
+
+
+def _column_of(exc: DomainError) -> str | None:
+    if exc.code.startswith("CI"):
+        return "ConfidenceIntervalLower"
+    return _FIELD_COLUMNS.get(exc.field or "")
+
+
+def _sv(exc: DomainError) -> str:
+    return _SV.get(exc.code, "värdet bryter mot kontraktets regler")

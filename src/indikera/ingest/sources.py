@@ -1,0 +1,460 @@
+"""Readers for the three input formats. Each yields (line, {column: text}) one row at a time.
+
+* VIS flat file as CSV: ``;`` or ``,`` separated, UTF-8 (with or without BOM) or Windows-1252
+  (detected from the first 64 KiB and converted), physical lines at most ``max_line_bytes`` long.
+* VIS flat file as XLSX: the first worksheet, read in openpyxl's streaming (read-only) mode.
+* JSON: ``{"format": "indikera-results/1", "registry": …, "mode": …, "rows": [{column: value}, …]}``
+  (schema: ``ingest/schema/results.schema.json``); each row's line is where its object starts.
+
+A directive in the first cell — ``KEEP_`` (also as a prefix of the first header cell, ``KEEP_MeasureID``)
+or ``DELETE_EXISTING_DATA_FOR_REGISTER_HSAID:<hsaid>`` on its own line before the header — says whether
+values of the registry that the file does not contain are kept (the default) or removed.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .problems import Fatal, Problems
+
+COLUMNS = (
+    "MeasureID", "Version", "PeriodReportedStartDate", "PeriodReportedEndDate", "Rate", "Numerator", "Denominator",
+    "Value", "Measurepopulation", "Cohort", "Coverage", "ConfidenceIntervalLower", "ConfidenceIntervalHigher",
+    "Standarddeviation", "Exclusions", "ReferenceIntervalRate", "ReferenceIntervalValue", "ReasonCode",
+    "RegionOrganisationId", "RegionName", "MunicipalityOrganisationID", "MunicipalityName", "HospitalName",
+    "HospitalHSAID", "HospitalOrganisationId", "UnitHSAID", "UnitName", "CountryName", "RegisterHSAID", "RegisterNamn",
+)
+EXTRA_JSON_COLUMNS = ("Stratum",)  # the JSON format may split a value further (e.g. an age band)
+REQUIRED = ("MeasureID", "Version", "PeriodReportedStartDate", "PeriodReportedEndDate", "CountryName", "RegisterHSAID")
+_CANONICAL = {c.lower(): c for c in COLUMNS}
+KEEP = "keep"
+REPLACE = "replace"
+_DELETE_PREFIX = "DELETE_EXISTING_DATA_FOR_REGISTER_HSAID:"
+JSON_FORMAT = "indikera-results/1"
+
+
+@dataclass
+class Directive:
+    mode: str  # keep | replace
+    registry: str | None = None  # the HSA-id named by DELETE_EXISTING_DATA_FOR_REGISTER_HSAID
+    line: int = 1
+
+
+@dataclass
+class Table:
+    fmt: str  # csv | xlsx | json
+    rows: Iterator[tuple[int, dict[str, str]]]
+    directive: Directive = field(default_factory=lambda: Directive(KEEP))
+    decimal_comma: bool = False
+    registry: tuple[str, str] | None = None  # JSON: (hsaId, name) given once for the file
+    bytes_read: int = 0  # progress for CSV/JSON
+
+
+def detect_format(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        return "xlsx"
+    if suffix == ".json":
+        return "json"
+    return "csv"
+
+
+def _directive(cell: str, line: int, problems: Problems) -> Directive | None:
+    cell = cell.strip().strip('"').strip()
+    if cell == "KEEP_" or cell.upper() == "KEEP_":
+        return Directive(KEEP, None, line)
+    if cell.upper().startswith(_DELETE_PREFIX):
+        hsa = cell[len(_DELETE_PREFIX):].strip()
+        if not hsa:
+            raise problems.fatal(line, None, "DIRECTIVE", "DELETE_EXISTING_DATA_FOR_REGISTER_HSAID saknar HSA-id",
+                                 "the directive names no HSA-id")
+        return Directive(REPLACE, hsa, line)
+    return None
+
+
+def _header(names: list[str], line: int, problems: Problems, *, extra: tuple[str, ...] = ()) -> list[str]:
+    known = {**_CANONICAL, **{c.lower(): c for c in extra}}
+    out: list[str] = []
+    for name in names:
+        clean = name.strip().strip("\ufeff")
+        canonical = known.get(clean.lower())
+        if canonical is None:
+            problems.add(line, clean or "(tom)", "UNKNOWN_COLUMN", f"okänd kolumn {clean!r}", f"unknown column {clean!r}")
+        elif canonical in out:
+            problems.add(line, canonical, "DUPLICATE_COLUMN", "kolumnen förekommer två gånger", "the column appears twice")
+        out.append(canonical or clean)
+    for req in REQUIRED:
+        if req not in out:
+            problems.add(line, req, "MISSING_COLUMN", f"kolumnen {req} saknas", f"required column {req} is missing")
+    if problems:
+        raise Fatal("HEADER")
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- CSV
+
+
+def _lines(fh, problems: Problems, max_line_bytes: int, start_line: int, encoding: str, counter: list[int]) -> Iterator[str]:
+    """Physical lines, decoded, with the length limit, binary detection and line counting."""
+    line_no = start_line
+    while True:
+        raw = fh.readline(max_line_bytes + 1)
+        if not raw:
+            return
+        counter[0] += len(raw)
+        line_no += 1
+        if len(raw) > max_line_bytes and not raw.endswith(b"\n"):
+            raise problems.fatal(line_no, None, "LINE_TOO_LONG",
+                                 f"raden är längre än {max_line_bytes} byte", f"line longer than {max_line_bytes} bytes")
+        if b"\x00" in raw:
+            raise problems.fatal(line_no, None, "BINARY", "raden innehåller binära data (NUL) – är det en CSV-fil?",
+                                 "the line contains binary data (NUL); is this a CSV file?")
+        try:
+            yield raw.decode(encoding)
+        except UnicodeDecodeError:
+            raise problems.fatal(line_no, None, "ENCODING",
+                                 "raden är inte giltig UTF-8 (filen inleds som UTF-8) – spara filen som UTF-8",
+                                 "invalid UTF-8 in a file that starts as UTF-8; save it as UTF-8") from None
+
+
+def _encoding(head: bytes) -> str:
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        decoder.decode(head, final=False)
+        return "utf-8"
+    except UnicodeDecodeError:
+        return "cp1252"
+
+
+def read_csv(path: Path, problems: Problems, max_line_bytes: int) -> Table:
+    fh = path.open("rb")
+    head = fh.read(65536)
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise problems.fatal(None, None, "ENCODING", "UTF-16 stöds inte – spara filen som UTF-8",
+                             "UTF-16 is not supported; save the file as UTF-8")
+    if b"\x00" in head:
+        raise problems.fatal(None, None, "BINARY", "filen innehåller binära data – är det verkligen en CSV-fil?",
+                             "the file contains binary data; is it really a CSV file?")
+    if not head.strip():
+        raise problems.fatal(None, None, "EMPTY", "filen är tom", "the file is empty")
+    encoding = _encoding(head)
+    fh.seek(0)
+    counter = [0]
+    lines = _lines(fh, problems, max_line_bytes, 0, encoding, counter)
+    line_no = 0
+    directive = Directive(KEEP)
+    first = ""
+    for first in lines:
+        line_no += 1
+        if first.strip():
+            break
+    first = first.lstrip("\ufeff")
+    found = _directive(re.split(r"[;,\t]", first, maxsplit=1)[0], line_no, problems)
+    if found is not None:
+        directive = found
+        for first in lines:
+            line_no += 1
+            if first.strip():
+                break
+        else:
+            raise problems.fatal(line_no, None, "NO_HEADER", "rubrikraden saknas", "the header line is missing")
+    elif first.lstrip('"').upper().startswith("KEEP_") and not first.upper().startswith("KEEP_;"):
+        directive = Directive(KEEP, None, line_no)
+        first = first.lstrip('"')[5:]
+    header_line = line_no
+    known = set(_CANONICAL)
+    best, score = None, 0
+    for delim in (";", ","):
+        cells = next(csv.reader([first], delimiter=delim))
+        hits = sum(1 for c in cells if c.strip().strip("\ufeff").lower() in known)
+        if hits > score:
+            best, score = delim, hits
+    if best is None or score < 2:
+        raise problems.fatal(header_line, None, "DELIMITER",
+                             "rubrikraden har inga kända kolumner – fel avgränsare? Använd semikolon (;) eller komma (,)",
+                             "no known columns in the header: wrong delimiter? Use ';' or ','")
+    header = _header(next(csv.reader([first], delimiter=best)), header_line, problems)
+    n = len(header)
+
+    def rows() -> Iterator[tuple[int, dict[str, str]]]:
+        physical = [header_line]
+
+        def counted() -> Iterator[str]:
+            for text in lines:
+                physical[0] += 1
+                yield text
+
+        reader = csv.reader(counted(), delimiter=best, strict=True)
+        start = physical[0] + 1
+        try:
+            for record in reader:
+                line = start
+                start = physical[0] + 1
+                if not any(c.strip() for c in record):
+                    continue
+                if len(record) != n:
+                    problems.add(line, None, "FIELD_COUNT",
+                                 f"raden har {len(record)} fält men rubriken har {n} – trunkerad rad eller fel avgränsare?",
+                                 f"the row has {len(record)} fields, the header {n}: truncated line or wrong delimiter?")
+                    continue
+                yield line, {h: c.strip() for h, c in zip(header, record)}
+        except csv.Error as exc:
+            problems.add(start, None, "CSV_SYNTAX", f"CSV-fel: {exc} (t.ex. ett citattecken som aldrig avslutas)",
+                         f"CSV error: {exc} (e.g. an unterminated quote)")
+        except Fatal:
+            pass
+        finally:
+            fh.close()
+
+    table = Table("csv", rows(), directive, decimal_comma=best == ";")
+    table._counter = counter  # type: ignore[attr-defined]
+    return table
+
+
+# --------------------------------------------------------------------------------------------- XLSX
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.strftime("%Y%m%d")
+    return str(value).strip()
+
+
+def read_xlsx(path: Path, problems: Problems, max_line_bytes: int) -> Table:
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise problems.fatal(None, None, "NOT_XLSX", f"filen är inte en giltig XLSX-arbetsbok ({type(exc).__name__})",
+                             "the file is not a valid XLSX workbook") from None
+    ws = wb.worksheets[0]
+    it = ws.iter_rows(values_only=True)
+    row_no = 0
+    directive = Directive(KEEP)
+    first: list[str] = []
+    for values in it:
+        row_no += 1
+        first = [_cell_text(v) for v in values]
+        if any(first):
+            break
+    else:
+        wb.close()
+        raise problems.fatal(None, None, "EMPTY", "arbetsboken är tom", "the workbook is empty")
+    found = _directive(first[0], row_no, problems)
+    if found is not None:
+        directive = found
+        for values in it:
+            row_no += 1
+            first = [_cell_text(v) for v in values]
+            if any(first):
+                break
+    elif first[0].upper().startswith("KEEP_"):
+        directive = Directive(KEEP, None, row_no)
+        first[0] = first[0][5:]
+    while first and not first[-1]:
+        first.pop()
+    header = _header(first, row_no, problems)
+    n = len(header)
+    header_row = row_no
+
+    def rows() -> Iterator[tuple[int, dict[str, str]]]:
+        line = header_row
+        try:
+            for values in it:
+                line += 1
+                cells = [_cell_text(v) for v in values]
+                if not any(cells):
+                    continue
+                if any(c for c in cells[n:]):
+                    problems.add(line, None, "FIELD_COUNT", "raden har värden utanför rubrikens kolumner",
+                                 "the row has values beyond the header's columns")
+                    continue
+                if any(len(c) > max_line_bytes for c in cells):
+                    problems.add(line, None, "LINE_TOO_LONG", f"en cell är längre än {max_line_bytes} tecken",
+                                 f"a cell is longer than {max_line_bytes} characters")
+                    continue
+                cells += [""] * (n - len(cells))
+                yield line, dict(zip(header, cells))
+        finally:
+            wb.close()
+
+    return Table("xlsx", rows(), directive)
+
+
+# --------------------------------------------------------------------------------------------- JSON
+
+_WS = re.compile(r"[ \t\n\r]*")
+
+
+def read_json(path: Path, problems: Problems, max_bytes: int) -> Table:
+    """Parse the JSON document element by element so that each row knows the line it starts on."""
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise problems.fatal(None, None, "TOO_LARGE", f"JSON-filen är större än {max_bytes} byte – dela upp den",
+                             f"the JSON file is larger than {max_bytes} bytes; split it")
+    raw = path.read_bytes()
+    if b"\x00" in raw:
+        raise problems.fatal(None, None, "BINARY", "filen innehåller binära data – är det verkligen JSON?",
+                             "the file contains binary data; is it really JSON?")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise problems.fatal(None, None, "ENCODING", "JSON måste vara UTF-8", "JSON must be UTF-8") from None
+    dec = json.JSONDecoder()
+
+    def line_of(pos: int) -> int:
+        return text.count("\n", 0, pos) + 1
+
+    def skip(pos: int) -> int:
+        return _WS.match(text, pos).end()  # type: ignore[union-attr]
+
+    def bad(pos: int, sv: str, en: str) -> Fatal:
+        return problems.fatal(line_of(pos), None, "JSON_SYNTAX", sv, en)
+
+    pos = skip(0)
+    if not text.startswith("{", pos):
+        raise bad(pos, "dokumentet måste vara ett JSON-objekt", "the document must be a JSON object")
+    pos = skip(pos + 1)
+    meta: dict[str, object] = {}
+    rows_span: tuple[int, int] | None = None
+    while not text.startswith("}", pos):
+        try:
+            key, pos = dec.raw_decode(text, pos)
+        except json.JSONDecodeError as exc:
+            raise bad(exc.pos, f"ogiltig JSON: {exc.msg}", f"invalid JSON: {exc.msg}") from None
+        pos = skip(pos)
+        if not text.startswith(":", pos):
+            raise bad(pos, "kolon (:) saknas", "':' expected")
+        pos = skip(pos + 1)
+        if key == "rows":
+            if not text.startswith("[", pos):
+                raise bad(pos, "rows måste vara en lista", "rows must be an array")
+            start = pos
+            depth_end = _skip_value(text, pos, dec, bad)
+            rows_span = (start, depth_end)
+            pos = depth_end
+        else:
+            try:
+                meta[str(key)], pos = dec.raw_decode(text, pos)
+            except json.JSONDecodeError as exc:
+                raise bad(exc.pos, f"ogiltig JSON: {exc.msg}", f"invalid JSON: {exc.msg}") from None
+        pos = skip(pos)
+        if text.startswith(",", pos):
+            pos = skip(pos + 1)
+        elif not text.startswith("}", pos):
+            raise bad(pos, "komma eller } saknas", "',' or '}' expected")
+    if skip(pos + 1) != len(text):
+        raise bad(skip(pos + 1), "text efter dokumentets slut", "text after the end of the document")
+    for key in meta:
+        if key not in ("format", "registry", "mode", "$schema"):
+            problems.add(1, key, "UNKNOWN_FIELD", f"okänt fält {key!r}", f"unknown field {key!r}")
+    if meta.get("format") != JSON_FORMAT:
+        problems.add(1, "format", "FORMAT", f"format måste vara {JSON_FORMAT!r}", f"format must be {JSON_FORMAT!r}")
+    mode = meta.get("mode", KEEP)
+    if mode not in (KEEP, REPLACE):
+        problems.add(1, "mode", "DIRECTIVE", "mode måste vara keep eller replace", "mode must be keep or replace")
+    reg = meta.get("registry")
+    registry = None
+    if not (isinstance(reg, dict) and isinstance(reg.get("hsaId"), str) and isinstance(reg.get("name"), str)
+            and reg["hsaId"].strip() and reg["name"].strip() and set(reg) <= {"hsaId", "name"}):
+        problems.add(1, "registry", "REGISTRY", "registry måste vara {\"hsaId\": …, \"name\": …}",
+                     "registry must be {\"hsaId\": …, \"name\": …}")
+    else:
+        registry = (reg["hsaId"].strip(), reg["name"].strip())
+    if rows_span is None:
+        problems.add(1, "rows", "MISSING_COLUMN", "rows saknas", "rows is missing")
+    if problems:
+        raise Fatal("JSON_HEADER")
+    assert rows_span is not None
+    directive = Directive(str(mode), registry[0] if registry and mode == REPLACE else None, 1)
+    allowed = {c.lower(): c for c in (*COLUMNS, *EXTRA_JSON_COLUMNS)}
+
+    def rows() -> Iterator[tuple[int, dict[str, str]]]:
+        pos = skip(rows_span[0] + 1)
+        while not text.startswith("]", pos):
+            line = line_of(pos)
+            item, pos = dec.raw_decode(text, pos)  # already known to parse
+            pos = skip(pos)
+            if text.startswith(",", pos):
+                pos = skip(pos + 1)
+            if not isinstance(item, dict):
+                problems.add(line, None, "ROW_TYPE", "varje rad måste vara ett JSON-objekt", "each row must be an object")
+                continue
+            cells: dict[str, str] = {}
+            ok = True
+            for key, value in item.items():
+                name = allowed.get(str(key).lower())
+                if name is None:
+                    problems.add(line, str(key), "UNKNOWN_COLUMN", f"okänt fält {key!r}", f"unknown field {key!r}")
+                    ok = False
+                    continue
+                if value is None:
+                    cells[name] = ""
+                elif isinstance(value, bool) or not isinstance(value, (str, int, float)):
+                    problems.add(line, name, "TYPE", "värdet måste vara text, tal eller null",
+                                 "the value must be a string, number or null")
+                    ok = False
+                elif isinstance(value, float):
+                    cells[name] = repr(value)
+                else:
+                    cells[name] = str(value).strip()
+            if registry:
+                cells.setdefault("RegisterHSAID", registry[0])
+                cells.setdefault("RegisterNamn", registry[1])
+            cells.setdefault("CountryName", "Riket")
+            for req in REQUIRED:
+                if req not in cells:
+                    problems.add(line, req, "MISSING_COLUMN", f"fältet {req} saknas", f"field {req} is missing")
+                    ok = False
+            if ok:
+                yield line, {c: cells.get(c, "") for c in (*COLUMNS, *EXTRA_JSON_COLUMNS)}
+
+    return Table("json", rows(), directive, registry=registry)
+
+
+def _skip_value(text: str, pos: int, dec: json.JSONDecoder, bad) -> int:
+    """End position of the array starting at ``pos``, checking every element parses."""
+    pos = _WS.match(text, pos + 1).end()  # type: ignore[union-attr]
+    if text.startswith("]", pos):
+        return pos + 1
+    while True:
+        try:
+            _, pos = dec.raw_decode(text, pos)
+        except json.JSONDecodeError as exc:
+            raise bad(exc.pos, f"ogiltig JSON: {exc.msg}", f"invalid JSON: {exc.msg}") from None
+        pos = _WS.match(text, pos).end()  # type: ignore[union-attr]
+        if text.startswith(",", pos):
+            pos = _WS.match(text, pos + 1).end()  # type: ignore[union-attr]
+        elif text.startswith("]", pos):
+            return pos + 1
+        else:
+            raise bad(pos, "komma eller ] saknas", "',' or ']' expected")
+
+
+def open_table(path: Path, problems: Problems, *, max_line_bytes: int, max_json_bytes: int = 512 * 1024 * 1024) -> Table:
+    fmt = detect_format(path)
+    if fmt == "xlsx":
+        return read_xlsx(path, problems, max_line_bytes)
+    if fmt == "json":
+        return read_json(path, problems, max_json_bytes)
+    return read_csv(path, problems, max_line_bytes)
