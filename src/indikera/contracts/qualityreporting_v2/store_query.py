@@ -61,7 +61,7 @@ def _raw_date(col):
 def checksum_rows(conn: Connection, selection: Selection) -> Iterator[tuple[str, object, object]]:
     """(content hash, period start, period end) of each visible matching measurement, in checksum order."""
     stmt = _ordered(conn, (m.content_hash, _raw_date(m.period_start), _raw_date(m.period_end)), selection)
-    yield from conn.execute(stmt).tuples()
+    yield from conn.execute(stmt)
 
 
 ANSWER_COLUMNS = (
@@ -95,7 +95,7 @@ def answer_rows(conn: Connection, selection: Selection, batch: int = 1000) -> It
     """Visible matching measurements as plain tuples (``ANSWER_COLUMNS`` order), streamed from the cursor."""
     stmt = _ordered(conn, ANSWER_COLUMNS, selection)
     result = conn.execution_options(stream_results=True, yield_per=batch).execute(stmt)
-    for part in result.tuples().partitions(batch):
+    for part in result.partitions(batch):
         yield from part
 
 
