@@ -139,3 +139,19 @@ def test_restricted_and_unpublished_indicators_are_neither_listed_nor_reachable(
         response = page.goto(f"{base}/indikatorer/{mid}")
         assert response is not None and response.status == 404
         expect(page.locator("h1")).to_have_text("Sidan finns inte")
+
+
+def test_pages_pass_the_axe_accessibility_checks(page, base):
+    """WCAG 2.1 A/AA and axe best practice on the list and an indicator page (län level, to stay quick)."""
+    try:
+        from axe_playwright_python.sync_playwright import Axe
+    except ImportError:
+        if os.environ.get("CI"):
+            pytest.fail("CI requires axe-playwright-python (test extra)", pytrace=False)
+        pytest.skip("axe-playwright-python is not installed (pip install -e '.[test]')")
+    options = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]}}
+    for path in ("/indikatorer", "/indikatorer/10001?niva=lan&lang=en"):
+        page.goto(base + path)
+        result = Axe().run(page, options=options)
+        assert result.response["passes"], "axe did not run"
+        assert result.violations_count == 0, f"{path}: {result.generate_report()}"
