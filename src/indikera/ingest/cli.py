@@ -65,7 +65,7 @@ def results(
     problems = plan.problems
     if problems:
         for p in sorted(problems.shown, key=lambda p: (p.line or 0)):
-            console.print(p.render(), markup=False, highlight=False)
+            console.print(p.render(), markup=False, highlight=False, soft_wrap=True)
         more = f" (visar de första {SHOWN})" if problems.total > SHOWN else ""
         console.print(f"[red]Filen avvisades: {problems.total} fel{more}. Inget har skrivits.[/red] "
                       f"(File rejected: {problems.total} problems. Nothing was written.)")
@@ -142,7 +142,7 @@ def diff(
         else:
             snap = c.after if c.operation == "added" else c.before
             detail = _value_text(snap or {})
-        out.print(f"{label[c.operation]}  {where}: {detail}", markup=False, highlight=False)
+        out.print(f"{label[c.operation]}  {where}: {detail}", markup=False, highlight=False, soft_wrap=True)
     if b.added + b.changed + b.removed > len(items):
         out.print(f"… visar {len(items)} av {b.added + b.changed + b.removed} ändringar (--limit).")
 
