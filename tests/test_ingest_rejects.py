@@ -162,7 +162,7 @@ def test_many_problems_first_hundred_shown_all_counted(db_url, tmp_path):
     assert res.exit_code == 1
     assert "150 fel (visar de första 100)" in res.output and "Inget har skrivits" in res.output
     shown = [ln for ln in res.output.splitlines() if "many.csv:" in ln]
-    assert len(shown) == 100, res.output[-3000:]
+    assert len(shown) == 100, [ln for ln in res.output.splitlines() if "many.csv:" not in ln]
     assert f"many.csv:{len(rows) + 2}: kolumn Rate:" in res.output
     assert snapshot(eng) == before
     eng.dispose()

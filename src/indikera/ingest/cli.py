@@ -20,8 +20,8 @@ import_app = typer.Typer(
     "(Import registry results and show import history.)",
     no_args_is_help=True,
 )
-console = Console(stderr=True)
-out = Console()
+console = Console(stderr=True, emoji=False)  # "fil.csv:100:" must not become an emoji
+out = Console(emoji=False)
 
 DbOption = Annotated[Optional[str], typer.Option("--db", help="Database URL (default: INDIKERA_DATABASE_URL or sqlite:///indikera.db).")]
 ConfigOption = Annotated[Optional[Path], typer.Option("--config", help="TOML configuration file (default: ./indikera.toml).")]
