@@ -382,3 +382,16 @@ def test_pages_read_the_same_on_sqlite_and_postgresql(demo_db_url):
             assert c.get("/indikatorer/10015").status_code == 404
     finally:
         ctx.engine.dispose()
+
+
+def test_open_data_links_give_the_same_results_as_the_table(client):
+    """The page and the open-data API apply the same visibility rule: same organisations, same counts."""
+    _, doc = get(client, "/indikatorer/10005", period="20240101-20241231")
+    links = doc.xpath("//ul[@id='open-data-links']//a/@href")
+    assert len(links) == 3
+    for href in links:
+        assert client.get(href).status_code == 200, href
+    csv_text = client.get(links[2]).text
+    data_lines = [line for line in csv_text.splitlines()[1:] if line.strip()]
+    assert len(data_lines) == len(result_rows(doc))
+    assert client.get(links[0]).json()["measureId"] == "10005"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable
+from urllib.parse import quote, urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
@@ -18,6 +19,7 @@ from .. import __version__
 from ..context import AppContext
 from ..domain.errors import DomainError
 from ..domain.indicators import check_measure_id
+from ..domain.periods import Period
 from ..publish.visibility import PUBLIC
 from . import description as descriptions
 from . import queries, views
@@ -55,6 +57,16 @@ def matches(q: str, *fields: str | None) -> bool:
 def searchable(document: dict | None) -> tuple[str | None, ...]:
     desc = descriptions.read(document)
     return (desc.description, desc.purpose)
+
+
+def open_data_links(measure_id: str, period: Period) -> dict[str, str]:
+    """The open-data API's addresses for what the page shows (``opendata``, under /api/v1)."""
+    query = urlencode({"measureId": measure_id, "periodFrom": period.start.isoformat(), "periodTo": period.end.isoformat()})
+    return {
+        "indicator": f"/api/v1/indicators/{quote(measure_id, safe='')}",
+        "results": f"/api/v1/results?{query}",
+        "csv": f"/api/v1/results.csv?{query}",
+    }
 
 
 def mount(app: FastAPI, ctx: AppContext, templates: Jinja2Templates) -> None:
@@ -166,6 +178,7 @@ def mount(app: FastAPI, ctx: AppContext, templates: Jinja2Templates) -> None:
                 "rows": views.table_rows(shown, ind, lang),
                 "completeness": views.completeness(rows, lang) if rows else None,
                 "chart": views.chart_for(rows, ind, t, lang) if rows else None,
+                "api": open_data_links(ind.measure_id, period) if period else None,
                 "target_text": lambda v: percent(v, lang) if ind.kind == "proportion" else number(v, lang),
             },
         )

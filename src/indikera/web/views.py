@@ -117,6 +117,7 @@ def table_rows(rows: list[ResultRow], ind: IndicatorInfo, lang: str) -> list[Tab
 
 def completeness(rows: list[ResultRow], lang: str) -> Completeness:
     """Figures over the reporting units (vårdenheter; every non-Riket row when there are none)."""
+    rows = [r for r in rows if not r.stratum]  # strata would count a unit twice
     units = [r for r in rows if r.org_type == "Vardenhet"] or [r for r in rows if r.org_type != "Land"]
     reference = riket_point(rows)
     coverages = [r.coverage for r in units if r.coverage is not None]
