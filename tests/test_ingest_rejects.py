@@ -117,10 +117,23 @@ CASES = {
 }
 
 
+@pytest.fixture(scope="module")
+def shared_engine(tmp_path_factory):
+    """One database for the whole corpus: no case may change it, so sharing it is part of the test."""
+    from indikera.store import db as store_db
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('rejects') / 'r.db'}"
+    store_db.upgrade(url)
+    eng = store_db.make_engine(url)
+    seed_indicators(eng)
+    yield eng
+    eng.dispose()
+
+
 @pytest.mark.parametrize("name", list(CASES))
-def test_broken_file_is_rejected_line_exact(name, sqlite_engine, tmp_path):
+def test_broken_file_is_rejected_line_exact(name, shared_engine, tmp_path):
     make, suffix, code, line, column = CASES[name]
-    seed_indicators(sqlite_engine)
+    sqlite_engine = shared_engine
     path = tmp_path / f"{name}{suffix}"
     path.write_bytes(make())
     before = snapshot(sqlite_engine)
