@@ -128,3 +128,7 @@ class AsConsumer:
         if scope["type"] == "http" and self.identity is not None:
             scope[SCOPE_KEY] = self.identity
         await self.app(scope, receive, send)
+
+
+def text(el, path: str) -> str | None:
+    return el.findtext(path, namespaces=NS)

@@ -98,6 +98,7 @@ def audit(ctx: AppContext, http_request: Request):
             withheld=call.withheld,
             duration_ms=call.duration_ms,
             detail=detail,
+            identity=identity,
         )
 
     return write
