@@ -1,4 +1,4 @@
-"""The admin HTTP API (JSON, OpenAPI at ``/admin/api/v1/openapi.json``, docs at ``/admin/api/v1/docs``).
+"""The admin HTTP API (JSON; its OpenAPI document is ``/admin/api/v1/openapi.json``).
 
 The same operations as ``indikera catalog …`` and ``indikera import approve``: catalogue validate, import and
 export; publication level per indicator (optionally per period); de-publication of an indicator or a batch;
@@ -105,7 +105,7 @@ def build(ctx: AppContext) -> FastAPI:
         version=__version__,
         description="Katalog och publiceringskontroll. Kräver admin-token (Authorization: Bearer) eller admin-certifikat; "
         "varje anrop granskningsloggas. (Catalogue and publication control; admin only; every call audited.)",
-        docs_url="/docs",
+        docs_url=None,  # no CDN-loaded Swagger UI on an admin surface; the OpenAPI document is enough
         redoc_url=None,
         openapi_url="/openapi.json",
     )
@@ -251,6 +251,20 @@ def build(ctx: AppContext) -> FastAPI:
         with ctx.engine.connect() as conn:
             return control.log_entries(conn, measure_id=measureId, batch_id=batchId, limit=limit)
 
+    def openapi() -> dict[str, Any]:
+        if api.openapi_schema is None:
+            from fastapi.openapi.utils import get_openapi
+
+            schema = get_openapi(title=api.title, version=api.version, description=api.description, routes=api.routes)
+            schema.setdefault("components", {})["securitySchemes"] = {
+                "adminToken": {"type": "http", "scheme": "bearer", "description": "A configured admin token (admin_tokens)"},
+            }
+            schema["security"] = [{"adminToken": []}]
+            schema["servers"] = [{"url": PREFIX}]
+            api.openapi_schema = schema
+        return api.openapi_schema
+
+    api.openapi = openapi  # type: ignore[method-assign]
     return api
 
 
