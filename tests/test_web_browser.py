@@ -105,13 +105,16 @@ def test_period_choice_and_language_switch(page, base):
 
     page.goto(base + "/indikatorer/10001")
     page.select_option("#period", label="2024 kv 3")
+    page.select_option("#niva", label="Län")
     page.get_by_role("button", name="Visa").click()
     expect(page.locator("h2#results")).to_have_text("Resultat, 2024 kv 3")
+    expect(page.locator("#results-table tbody tr")).to_have_count(21)
     page.get_by_role("link", name="In English").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.locator("h2#results")).to_have_text("Results, 2024 Q3")
     expect(page.locator("#results-table thead th").nth(2)).to_have_text("Value")
-    expect(page.locator("#results-table tbody tr").first.locator("th")).to_have_text("Sweden")
+    expect(page.locator("#niva")).to_have_value("lan")  # the choices survive the language switch
+    expect(page.locator("#results-table tbody tr").first.locator("td").first).to_have_text("County")
     expect(page.locator("dl.texts dt").first).to_have_text("Coverage")
 
 

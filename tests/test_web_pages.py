@@ -254,7 +254,7 @@ def test_pages_send_a_strict_content_security_policy(client):
 _text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=120)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(q=_text, period=_text, niva=_text, lang=_text)
 def test_any_query_parameters_give_a_page_not_a_crash(client, q, period, niva, lang):
     for url, params in (("/indikatorer", {"q": q, "lang": lang}), ("/indikatorer/10005", {"period": period, "niva": niva, "lang": lang})):
