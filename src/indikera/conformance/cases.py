@@ -6,6 +6,7 @@ and Schematron when a contract package is given); a case passes only when all of
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -75,9 +76,16 @@ class Runner:
                  progress: Callable[[str], None] | None = None):
         self.client, self.plan, self.official = client, plan, official
         self.progress = progress or (lambda _case: None)
+        self._verdicts: dict[bytes, list[str]] = {}  # identical answers (2.2/2.5/2.7, 2.1/TestCase1) are judged once
 
     # --- one answer: wire + schemas ----------------------------------------------------------------------
     def answer_errors(self, ex: Exchange) -> list[str]:
+        key = hashlib.sha256(f"{ex.status}|{ex.content_type}|{ex.error}|".encode() + ex.body).digest()
+        if key not in self._verdicts:
+            self._verdicts[key] = self._judge(ex)
+        return list(self._verdicts[key])
+
+    def _judge(self, ex: Exchange) -> list[str]:
         out = checks.wire(ex)
         if ex.report is None:
             return out
