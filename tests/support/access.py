@@ -100,3 +100,71 @@ def raw_request(url: str, ctx: ssl.SSLContext, path: str = "/access/whoami", hea
     head, _, body = data.partition(b"\r\n\r\n")
     status = int(head.split(b" ", 2)[1])
     return status, json.loads(body) if body.strip().startswith(b"{") else {"raw": body.decode("utf-8", "replace")}
+
+
+# --- small registries for visibility tests ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SeedMeasurement:
+    measure_id: str
+    start: str  # ISO date
+    end: str
+    batch: int  # index into the batch statuses
+    numerator: int
+    denominator: int
+
+
+def seed_registry(engine, *, indicator_ids: list[str], batch_statuses: list[str], rows: list[SeedMeasurement],
+                  rules: list[tuple[str, str | None, str | None, str]], agreement_rows: list[dict]) -> None:
+    """Write indicators, one care unit, batches, measurements, publication rules and agreements.
+
+    ``rules``: (measure id, period start or None, period end or None, level). ``agreement_rows``: dicts with
+    consumer_hsa_id, measure_id (None: all restricted), valid_from, valid_to, ended (bool).
+    """
+    from datetime import date as _date
+
+    from sqlalchemy import insert
+
+    from indikera.domain import oids
+    from indikera.domain.indicators import Indicator, UnitType
+    from indikera.domain.measurements import Measurement, Proportion, SourceSystem
+    from indikera.domain.organisations import Organisation, OrgType, kommun, lan
+    from indikera.domain.periods import Period
+    from indikera.store import db as store_db
+    from indikera.store.access_tables import agreements
+    from indikera.store.catalog_tables import publication_rules
+    from indikera.store.repositories import (
+        OrganisationRepository, create_batch, ensure_source_system, insert_measurements, measurement_row, upsert_indicator, utcnow,
+    )  # fmt: skip
+    from indikera.store.tables import batches
+
+    src = SourceSystem(oids.SOURCE_SYSTEM_HSA_ROOT, "SE1-REG", "Registret")
+    unit = Organisation(OrgType.VARDENHET, "VC Solna", hsa_id="SE2321000000-E0001", parent=kommun("0184", "Solna", lan("01", "Stockholm")))
+    now = utcnow()
+    with store_db.writer(engine).begin() as conn:
+        ids = {mid: upsert_indicator(conn, Indicator(mid, 1, f"Indikator {mid}", UnitType.ANDEL)) for mid in indicator_ids}
+        org_id = OrganisationRepository(conn).ensure(unit)
+        src_id = ensure_source_system(conn, src)
+        batch_ids = []
+        for i, status in enumerate(batch_statuses):
+            bid = create_batch(conn, registry="SE1", file_name=f"b{i}.csv", sha256=f"{i:064x}", fmt="csv", actor="test")
+            conn.execute(batches.update().where(batches.c.id == bid).values(status=status))
+            batch_ids.append(bid)
+        measurements_ = [
+            measurement_row(
+                Measurement(r.measure_id, 1, Period(_date.fromisoformat(r.start), _date.fromisoformat(r.end)), unit, Proportion(r.numerator, r.denominator), src),
+                indicator_id=ids[r.measure_id], organisation_id=org_id, source_system_id=src_id, batch_id=batch_ids[r.batch],
+            )
+            for r in rows
+        ]
+        insert_measurements(conn, measurements_)
+        for mid, start, end, level in rules:
+            conn.execute(insert(publication_rules).values(
+                indicator_id=ids[mid], period_start=start and _date.fromisoformat(start), period_end=end and _date.fromisoformat(end),
+                level=level, changed_by="test", changed_at=now, reason="test"))
+        for a in agreement_rows:
+            conn.execute(insert(agreements).values(
+                consumer_hsa_id=a["consumer_hsa_id"], reference="CPUA-T", indicator_id=None if a["measure_id"] is None else ids[a["measure_id"]],
+                valid_from=a["valid_from"], valid_to=a["valid_to"], note="", created_by="test", created_at=now,
+                ended_by="test" if a["ended"] else None, ended_at=now if a["ended"] else None))

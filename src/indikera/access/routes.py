@@ -14,6 +14,7 @@ from . import audit
 from .admin_auth import Admin, record_admin_action, require_admin
 from .identity import identity_of
 from .middleware import IdentityMiddleware
+from .resolve import trust_of
 
 
 class AgreementIn(BaseModel):
@@ -103,5 +104,6 @@ def _router() -> APIRouter:
 
 def mount(app: FastAPI, ctx: AppContext) -> None:
     """The identity middleware (every channel reads ``identity_of``) and this area's routes."""
+    trust_of(ctx.settings)  # a malformed trusted_proxies entry stops the app here, not at the first request
     app.add_middleware(IdentityMiddleware, settings=ctx.settings)
     app.include_router(_router())
