@@ -7,7 +7,6 @@ client certificate, so every routed call also proves the platform presented its 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from dataclasses import replace
@@ -23,62 +22,15 @@ from indikera.platform.settings import PlatformSettings
 from indikera.platform.tak import export_document
 
 from .support import oracle
-from .support.connection_kit import SithsTestCA, client_context, mtls_uvicorn_kwargs
+from .support.connection_kit import CANNED, NS, SOAP, Capture, SithsTestCA, client_context, envelope, mtls_uvicorn_kwargs
 from .support.server import free_port, running
 
-NS = "urn:riv:followup:groupoutcomes:qualityreporting:GetQualityIndicatorsResponder:2"
 PRODUCER_LA = "SE2321000000-INDIKERA"  # the demo producer's reporting system HSA-id (default settings)
 CONSUMER = "TSTNMT2321000156-B02"
 STRANGER = "SE5565594230-STRANGER"
 PLATFORM = "TSTNTJP0000000-VP01"
 PATH = "/qualityreporting/GetQualityIndicators/2/rivtabp21"
 VP_PATH = "/vp/followup/groupoutcomes/qualityreporting/GetQualityIndicators/2/rivtabp21"
-SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
-
-
-def envelope(logical_address: str | None = PRODUCER_LA, measure: str = "10001", *, header: str | None = None) -> bytes:
-    if header is None:
-        header = "" if logical_address is None else f"<itr:LogicalAddress>{logical_address}</itr:LogicalAddress>"
-    return (
-        f'<soapenv:Envelope xmlns:soapenv="{SOAP}" xmlns:itr="urn:riv:itintegration:registry:1" '
-        f'xmlns:gqi="{NS}" xmlns:qr="urn:riv:followup:groupoutcomes:qualityreporting:2">'
-        f"<soapenv:Header>{header}</soapenv:Header><soapenv:Body><gqi:GetQualityIndicators>"
-        f"<gqi:measureId><qr:root>1.2.826.0.1.3680043.9.4672.7</qr:root><qr:extension>{measure}</qr:extension></gqi:measureId>"
-        "<gqi:reportingPeriod><qr:start>20210101</qr:start><qr:end>20251231</qr:end></gqi:reportingPeriod>"
-        "</gqi:GetQualityIndicators></soapenv:Body></soapenv:Envelope>"
-    ).encode()
-
-
-CANNED = (f'<s:Envelope xmlns:s="{SOAP}"><s:Body><r:GetQualityIndicatorsResponse xmlns:r="{NS}"/></s:Body></s:Envelope>').encode()
-
-
-class Capture:
-    """A producer double: records what arrives and answers a canned envelope (or sleeps, or faults)."""
-
-    def __init__(self, delay: float = 0.0):
-        self.calls: list[tuple[dict[str, str], bytes]] = []
-        self.delay = delay
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
-            return
-        body = b""
-        while True:
-            msg = await receive()
-            body += msg.get("body", b"")
-            if not msg.get("more_body"):
-                break
-        self.calls.append(({k.decode().lower(): v.decode() for k, v in scope["headers"]}, body))
-        if self.delay:
-            await asyncio.sleep(self.delay)
-        status, out = 200, CANNED
-        if b"FAULT-PLEASE" in body:
-            status = 500
-            out = f'<s:Envelope xmlns:s="{SOAP}"><s:Body><s:Fault><faultcode>s:Server</faultcode><faultstring>producer says no</faultstring></s:Fault></s:Body></s:Envelope>'.encode()
-        elif b"TEAPOT" in body:
-            status, out = 418, b"I am a teapot"
-        await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", b"text/xml;charset=UTF-8")]})
-        await send({"type": "http.response.body", "body": out})
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import ssl
+import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,3 +79,52 @@ def mtls_uvicorn_kwargs(server: Issued, ca: SithsTestCA) -> dict:
     """uvicorn options for HTTPS that REQUIRES a client certificate chaining to ``ca``."""
     return dict(ssl_certfile=str(server.cert), ssl_keyfile=str(server.key), ssl_ca_certs=str(ca.ca_file),
                 ssl_cert_reqs=ssl.CERT_REQUIRED)
+
+
+NS = "urn:riv:followup:groupoutcomes:qualityreporting:GetQualityIndicatorsResponder:2"
+SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
+
+
+def envelope(logical_address: str | None = "SE2321000000-INDIKERA", measure: str = "10001", *, header: str | None = None) -> bytes:
+    if header is None:
+        header = "" if logical_address is None else f"<itr:LogicalAddress>{logical_address}</itr:LogicalAddress>"
+    return (
+        f'<soapenv:Envelope xmlns:soapenv="{SOAP}" xmlns:itr="urn:riv:itintegration:registry:1" '
+        f'xmlns:gqi="{NS}" xmlns:qr="urn:riv:followup:groupoutcomes:qualityreporting:2">'
+        f"<soapenv:Header>{header}</soapenv:Header><soapenv:Body><gqi:GetQualityIndicators>"
+        f"<gqi:measureId><qr:root>1.2.826.0.1.3680043.9.4672.7</qr:root><qr:extension>{measure}</qr:extension></gqi:measureId>"
+        "<gqi:reportingPeriod><qr:start>20210101</qr:start><qr:end>20251231</qr:end></gqi:reportingPeriod>"
+        "</gqi:GetQualityIndicators></soapenv:Body></soapenv:Envelope>"
+    ).encode()
+
+
+CANNED = (f'<s:Envelope xmlns:s="{SOAP}"><s:Body><r:GetQualityIndicatorsResponse xmlns:r="{NS}"/></s:Body></s:Envelope>').encode()
+
+
+class Capture:
+    """A producer double: records what arrives and answers a canned envelope (or sleeps, or faults)."""
+
+    def __init__(self, delay: float = 0.0):
+        self.calls: list[tuple[dict[str, str], bytes]] = []
+        self.delay = delay
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return
+        body = b""
+        while True:
+            msg = await receive()
+            body += msg.get("body", b"")
+            if not msg.get("more_body"):
+                break
+        self.calls.append(({k.decode().lower(): v.decode() for k, v in scope["headers"]}, body))
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        status, out = 200, CANNED
+        if b"FAULT-PLEASE" in body:
+            status = 500
+            out = f'<s:Envelope xmlns:s="{SOAP}"><s:Body><s:Fault><faultcode>s:Server</faultcode><faultstring>producer says no</faultstring></s:Fault></s:Body></s:Envelope>'.encode()
+        elif b"TEAPOT" in body:
+            status, out = 418, b"I am a teapot"
+        await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", b"text/xml;charset=UTF-8")]})
+        await send({"type": "http.response.body", "body": out})
