@@ -14,8 +14,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-out = Console()
 err = Console(stderr=True)
+
+
+def out() -> Console:
+    """Made per use, so the width follows the terminal (or COLUMNS) of this run."""
+    return Console()
 
 DbOpt = Annotated[Optional[str], typer.Option("--db", help="Database URL (default: INDIKERA_DATABASE_URL or sqlite:///indikera.db).")]
 ConfigOpt = Annotated[Optional[Path], typer.Option("--config", help="TOML configuration file (default: ./indikera.toml).")]
@@ -135,7 +139,7 @@ def agreements_add(
         raise typer.Exit(1) from None
     finally:
         engine.dispose()
-    out.print(_agreement_table(made, date.today()))
+    out().print(_agreement_table(made, date.today()))
     err.print(f"{len(made)} avtal registrerade för {made[0].consumer_hsa_id}.")
 
 
@@ -161,7 +165,7 @@ def agreements_list(
     if not rows:
         err.print("Inga avtal." + ("" if include_inactive else " (--all visar även avslutade och utgångna.)"))
         return
-    out.print(_agreement_table(rows, today))
+    out().print(_agreement_table(rows, today))
 
 
 @agreements_app.command("end")
@@ -217,7 +221,7 @@ def _print_rows(rows: list[dict], as_json: bool) -> None:
             "" if r["duration_ms"] is None else str(r["duration_ms"]),
             (r["detail"] or "")[:80],
         )
-    out.print(table)
+    out().print(table)
 
 
 @audit_app.command("tail")
