@@ -73,3 +73,24 @@ def snapshot(engine: Engine) -> dict[str, list[tuple]]:
             rows = conn.execute(select(table)).all()
             out[table.name] = sorted((tuple(map(repr, r)) for r in rows))
     return out
+
+
+def many(n_units: int, years=range(2015, 2025), mid: str = "10001") -> list[Measurement]:
+    """A larger file: ``n_units`` care units spread over the län, one yearly value per unit and year."""
+    from indikera import refdata
+
+    land = riket()
+    names = {"01": "Region Stockholm", "24": "Region Västerbotten"}  # as in organisations()
+    lans = {code: lan(code, names.get(code, item.name), land) for code, item in sorted(refdata.lan().items())}
+    codes = sorted(lans)
+    units = [
+        Organisation(OrgType.VARDENHET, f"Enhet {i}", hsa_id=f"SE2321000000-B{i:06d}", parent=lans[codes[i % len(codes)]])
+        for i in range(n_units)
+    ]
+    out = []
+    for y in years:
+        period = Period(date(y, 1, 1), date(y, 12, 31))
+        for i, u in enumerate(units):
+            den = 100 + (i * 7 + y) % 400
+            out.append(prop(mid, period, u, den // 2 + (i % 9), den))
+    return out
