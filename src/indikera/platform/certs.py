@@ -173,12 +173,15 @@ def check_tls(url: str, cert: Path, key: Path | None, ca_bundle: Path | None, ti
             with ctx.wrap_socket(raw, server_hostname=parts.hostname) as tls:
                 version, cipher = tls.version(), tls.cipher()[0]
                 peer = x509.load_der_x509_certificate(tls.getpeercert(binary_form=True))
-                # TLS 1.3 sends the server's verdict on our certificate after the handshake: read to see it.
-                tls.settimeout(0.5)
-                try:
-                    tls.recv(1)
-                except (TimeoutError, socket.timeout):
-                    pass
+                # In TLS 1.3 the server judges our certificate after the handshake: only an answer proves it
+                # was accepted. A HEAD request is harmless on any endpoint.
+                path = parts.path or "/"
+                tls.sendall(f"HEAD {path} HTTP/1.1\r\nHost: {parts.hostname}\r\nConnection: close\r\n\r\n".encode())
+                tls.settimeout(timeout)
+                answer = tls.recv(64)
+                if not answer:
+                    return Finding("tls", "error", f"{parts.hostname} stängde anslutningen utan svar: certifikatet avvisades troligen. "
+                                                   "(Connection closed: certificate probably refused.)")
     except ssl.SSLError as exc:
         return Finding("tls", "error", f"TLS-handskakning med {parts.hostname}:{parts.port or 443} misslyckades: {exc.reason or exc}. (Handshake failed.)")
     except OSError as exc:
