@@ -37,51 +37,66 @@ def number(value: float | None, *, count: bool = False) -> str:
     return repr(float(value))
 
 
-def vis_row(row: Any, view: View) -> list[str] | None:
-    """The VIS columns of one stored measurement row; None when the organisation has no VIS form."""
-    out = [""] * len(COLUMNS)
+_ORG_COLUMNS = COLUMNS[_INDEX["RegionOrganisationId"]:_INDEX["CountryName"] + 1]
 
-    def put(col: str, value: Any) -> None:
-        out[_INDEX[col]] = "" if value is None else str(value)
 
-    ind = view.indicators[row.indicator_id]
-    put("MeasureID", ind.measure_id)
-    put("Version", row.version)
-    put("PeriodReportedStartDate", row.period_start.isoformat())
-    put("PeriodReportedEndDate", row.period_end.isoformat())
-    for col, value in (("Rate", row.rate), ("Value", row.value), ("Coverage", row.coverage),
-                       ("ConfidenceIntervalLower", row.ci_low), ("ConfidenceIntervalHigher", row.ci_high),
-                       ("Standarddeviation", row.standard_deviation)):
-        put(col, number(value))
-    for col, value in (("Numerator", row.numerator), ("Denominator", row.denominator),
-                       ("Measurepopulation", row.population), ("Cohort", row.cohort), ("Exclusions", row.exclusions)):
-        put(col, number(value, count=True))
-    if row.reference_interval is not None:
-        put("ReferenceIntervalRate" if row.kind == "proportion" else "ReferenceIntervalValue", number(row.reference_interval))
-    put("ReasonCode", row.reason_code)
-    for org in view.chain(row.organisation_id):
-        if org.type == "Land":
-            put("CountryName", "Riket")
-        elif org.type == "Lan":
-            put("RegionOrganisationId", org.org_extension)
-            put("RegionName", org.name)
-        elif org.type == "Kommun":
-            put("MunicipalityOrganisationID", org.org_extension)
-            put("MunicipalityName", org.name)
-        elif org.type == "Sjukhus":
-            put("HospitalName", org.name)
-            put("HospitalHSAID", org.hsa_id)
-            put("HospitalOrganisationId", org.org_extension if org.org_root else None)
-        elif org.type == "Vardenhet":
-            put("UnitHSAID", org.hsa_id)
-            put("UnitName", org.name)
-        else:  # Sjukvardsregion: not expressible in the VIS layout
+class VisRows:
+    """Builds VIS rows fast: organisation, indicator, source and date cells are computed once and reused."""
+
+    def __init__(self, view: View) -> None:
+        self.view = view
+        self._orgs: dict[int, list[str] | None] = {}
+        self._dates: dict[Any, str] = {}
+
+    def _org_cells(self, org_id: int) -> list[str] | None:
+        cells = self._orgs.get(org_id, False)
+        if cells is not False:
+            return cells  # type: ignore[return-value]
+        out = dict.fromkeys(_ORG_COLUMNS, "")
+        for org in self.view.chain(org_id):
+            if org.type == "Land":
+                out["CountryName"] = "Riket"
+            elif org.type == "Lan":
+                out["RegionOrganisationId"], out["RegionName"] = org.org_extension or "", org.name
+            elif org.type == "Kommun":
+                out["MunicipalityOrganisationID"], out["MunicipalityName"] = org.org_extension or "", org.name
+            elif org.type == "Sjukhus":
+                out["HospitalName"], out["HospitalHSAID"] = org.name, org.hsa_id or ""
+                out["HospitalOrganisationId"] = (org.org_extension or "") if org.org_root else ""
+            elif org.type == "Vardenhet":
+                out["UnitHSAID"], out["UnitName"] = org.hsa_id or "", org.name
+            else:  # Sjukvardsregion: not expressible in the VIS layout
+                self._orgs[org_id] = None
+                return None
+        self._orgs[org_id] = result = [out[c] for c in _ORG_COLUMNS]
+        return result
+
+    def _date(self, d: Any) -> str:
+        text = self._dates.get(d)
+        if text is None:
+            text = self._dates[d] = d.isoformat()
+        return text
+
+    def row(self, r: Any) -> list[str] | None:
+        """The VIS cells of one stored measurement row; None when the organisation has no VIS form."""
+        org = self._org_cells(r.organisation_id)
+        if org is None:
             return None
-    src = view.sources.get(row.source_system_id)
-    if src:
-        put("RegisterHSAID", src[1])
-        put("RegisterNamn", src[2])
-    return out
+        src = self.view.sources.get(r.source_system_id) or ("", "", "")
+        ref = number(r.reference_interval)
+        proportion = r.kind == "proportion"
+        return [
+            self.view.indicators[r.indicator_id].measure_id, str(r.version), self._date(r.period_start), self._date(r.period_end),
+            number(r.rate), number(r.numerator, count=True), number(r.denominator, count=True), number(r.value),
+            number(r.population, count=True), number(r.cohort, count=True), number(r.coverage), number(r.ci_low),
+            number(r.ci_high), number(r.standard_deviation), number(r.exclusions, count=True),
+            ref if proportion else "", "" if proportion else ref, r.reason_code or "",
+            *org, src[1], src[2],
+        ]
+
+
+def vis_row(row: Any, view: View) -> list[str] | None:
+    return VisRows(view).row(row)
 
 
 def csv_chunks(rows: Iterable[Any], view: View, *, delimiter: str = ",", rows_per_chunk: int = 2000) -> Iterator[bytes]:
@@ -90,8 +105,9 @@ def csv_chunks(rows: Iterable[Any], view: View, *, delimiter: str = ",", rows_pe
     writer = csv.writer(buf, delimiter=delimiter, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     n = 0
+    build = VisRows(view).row
     for row in rows:
-        line = vis_row(row, view)
+        line = build(row)
         if line is None:
             continue
         writer.writerow(line)
