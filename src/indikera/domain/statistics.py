@@ -258,12 +258,23 @@ def mask_measurements(
     sizes: dict[Hashable, float] = {}
     primary: set[Hashable] = set()
     fixed: set[Hashable] = set()
-    groups: dict[tuple, list[tuple[str, Measurement]]] = defaultdict(list)
+    groups: dict[tuple, list[tuple[str, str]]] = defaultdict(list)  # (family, period, stratum) → (measure id, org key)
     parent_of: dict[str, str | None] = {}
-    for pos, m in enumerate(items):
-        ind = indicators.get(m.measure_id)
-        threshold = ind.display_threshold if ind is not None and ind.display_threshold is not None else default_threshold
-        key = (m.measure_id, m.period, m.stratum, m.organisation.key)
+    org_keys: dict[int, str] = {}  # id(organisation) → key; organisations are shared objects
+    thresholds: dict[str, int] = {}
+    for m in items:
+        org = m.organisation
+        okey = org_keys.get(id(org))
+        if okey is None:
+            okey = org_keys[id(org)] = org.key
+            for node in org.chain():
+                parent_of.setdefault(node.key, node.parent.key if node.parent else None)
+        threshold = thresholds.get(m.measure_id)
+        if threshold is None:
+            ind = indicators.get(m.measure_id)
+            threshold = thresholds[m.measure_id] = (
+                ind.display_threshold if ind is not None and ind.display_threshold is not None else default_threshold)
+        key = (m.measure_id, m.period, m.stratum, okey)
         size, small = _cell(m, threshold)
         if small:
             primary.add(key)
@@ -271,14 +282,12 @@ def mask_measurements(
             sizes[key] = size
             if isinstance(m.result, Missing) and m.result.reason is not ReasonCode.MSK:
                 fixed.add(key)
-        groups[(family_of(m.measure_id, indicators), m.period, m.stratum)].append((m.measure_id, m))
-        for node in m.organisation.chain():
-            parent_of.setdefault(node.key, node.parent.key if node.parent else None)
+        groups[(family_of(m.measure_id, indicators), m.period, m.stratum)].append((m.measure_id, okey))
     relations: list[Relation] = []
     for (root, period, stratum), members in groups.items():
         by_mid: dict[str, set[str]] = defaultdict(set)
-        for mid, m in members:
-            by_mid[mid].add(m.organisation.key)
+        for mid, okey in members:
+            by_mid[mid].add(okey)
         for mid, orgs in by_mid.items():
             for rel in hierarchy_relations(orgs, parent_of):
                 relations.append(
@@ -301,7 +310,7 @@ def mask_measurements(
     out: list[Measurement] = []
     n_primary = n_secondary = 0
     for m in items:
-        key = (m.measure_id, m.period, m.stratum, m.organisation.key)
+        key = (m.measure_id, m.period, m.stratum, org_keys[id(m.organisation)])
         if key in hidden and not isinstance(m.result, Missing):
             if key in primary:
                 n_primary += 1
