@@ -204,11 +204,16 @@ def test_get_is_not_routed_and_chunked_posts_are_read(http_route):
     assert resp.status_code == 200
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+_HOSTILE_VP: list[VirtualPlatform] = []
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.one_of(st.binary(max_size=400), st.text(max_size=400).map(str.encode),
                  st.sampled_from([b"<a/>", envelope(None), envelope("SE1")[:-20]])))
 def test_hostile_bodies_always_get_a_vp_fault_never_a_crash(certs, body):
-    reply = call(platform(settings=PlatformSettings(instance_name="TEST-VP", connect_timeout=0.2, retry_attempts=0)), certs, body)
+    if not _HOSTILE_VP:  # one platform for all examples (its TLS client context is costly to build)
+        _HOSTILE_VP.append(platform(settings=PlatformSettings(instance_name="TEST-VP", connect_timeout=0.2, retry_attempts=0)))
+    reply = call(_HOSTILE_VP[0], certs, body)
     assert reply.status == 500 and reply.code in {"VP003", "VP004", "VP009", "VP015"}
     fault = etree.fromstring(reply.body).find(f"{{{SOAP}}}Body/{{{SOAP}}}Fault")
     assert fault.findtext("faultstring").startswith(reply.code + " [TEST-VP] ")
