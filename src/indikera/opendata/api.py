@@ -12,6 +12,11 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Query, Request
+
+try:
+    import orjson
+except ImportError:  # pragma: no cover
+    orjson = None  # type: ignore[assignment]
 from fastapi.responses import Response, StreamingResponse
 
 from ..context import AppContext
@@ -38,7 +43,10 @@ DateParam = Annotated[str | None, Query(max_length=10, pattern=r"^\d{4}-?\d{2}-?
 
 
 def _json(data: Any, headers: dict[str, str]) -> Response:
-    body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    if orjson is not None:
+        body = orjson.dumps(data)
+    else:  # pragma: no cover - orjson is a dependency; the standard library gives the same JSON, slower
+        body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     return Response(body, media_type="application/json", headers=headers)
 
 
@@ -237,8 +245,8 @@ def router(ctx: AppContext, cache: ViewCache) -> APIRouter:
         if after is not None and after[0] != f.order:
             raise bad_parameter("cursor", "Ogiltig cursor.", "Invalid cursor.")
         rows, last = results.page(ctx.engine, f, after=after[1] if after else None, limit=limit)
-        orgs_json: dict[int, dict[str, Any]] = {}
-        items = [results.item(row, view, orgs_json) for row in rows]
+        build = results.ItemBuilder(view)
+        items = [build(row) for row in rows]
         nxt = encode_cursor(f.order, last, digest) if last is not None else None
         return _page_response(request, api_base, "/results", items, nxt, validators(view.state, etag))
 

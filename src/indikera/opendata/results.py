@@ -132,34 +132,56 @@ def org_json(org: Org, view: View) -> dict[str, Any]:
     }
 
 
-def item(row: Any, view: View, orgs_json: dict[int, dict[str, Any]]) -> dict[str, Any]:
-    ind = view.indicators[row.indicator_id]
-    org = orgs_json.get(row.organisation_id)
-    if org is None:
-        org = orgs_json[row.organisation_id] = org_json(view.orgs[row.organisation_id], view)
-    src = view.sources.get(row.source_system_id)
-    return {
-        "measureId": ind.measure_id,
-        "version": row.version,
-        "periodStart": row.period_start.isoformat(),
-        "periodEnd": row.period_end.isoformat(),
-        "organisation": org,
-        "stratum": row.stratum or None,
-        "kind": row.kind,
-        "rate": row.rate,
-        "numerator": row.numerator,
-        "denominator": row.denominator,
-        "value": row.value,
-        "measurePopulation": row.population,
-        "cohort": row.cohort,
-        "reasonCode": row.reason_code,
-        "confidenceInterval": {"low": row.ci_low, "high": row.ci_high} if row.ci_low is not None else None,
-        "standardDeviation": row.standard_deviation,
-        "coverage": row.coverage,
-        "exclusions": row.exclusions,
-        "referenceInterval": row.reference_interval,
-        "firstServiceEncounter": row.first_encounter.isoformat() if row.first_encounter else None,
-        "lastServiceEncounter": row.last_encounter.isoformat() if row.last_encounter else None,
-        "sourceSystem": {"root": src[0], "id": src[1], "name": src[2]} if src else None,
-        "updatedAt": iso(row.updated_at),
-    }
+class ItemBuilder:
+    """Builds result items fast: organisations, indicators, sources and dates are rendered once per request."""
+
+    def __init__(self, view: View) -> None:
+        self.view = view
+        self._orgs: dict[int, dict[str, Any]] = {}
+        self._dates: dict[Any, str] = {}
+        self._sources: dict[int, dict[str, str] | None] = {}
+
+    def _date(self, d: Any) -> str | None:
+        if d is None:
+            return None
+        text = self._dates.get(d)
+        if text is None:
+            text = self._dates[d] = d.isoformat()
+        return text
+
+    def __call__(self, row: Any) -> dict[str, Any]:
+        view = self.view
+        org = self._orgs.get(row.organisation_id)
+        if org is None:
+            org = self._orgs[row.organisation_id] = org_json(view.orgs[row.organisation_id], view)
+        src = self._sources.get(row.source_system_id, False)
+        if src is False:
+            s = view.sources.get(row.source_system_id)
+            src = self._sources[row.source_system_id] = {"root": s[0], "id": s[1], "name": s[2]} if s else None
+        updated = row.updated_at
+        return {
+            "measureId": view.indicators[row.indicator_id].measure_id,
+            "version": row.version,
+            "periodStart": self._date(row.period_start),
+            "periodEnd": self._date(row.period_end),
+            "organisation": org,
+            "stratum": row.stratum or None,
+            "kind": row.kind,
+            "rate": row.rate,
+            "numerator": row.numerator,
+            "denominator": row.denominator,
+            "value": row.value,
+            "measurePopulation": row.population,
+            "cohort": row.cohort,
+            "reasonCode": row.reason_code,
+            "confidenceInterval": {"low": row.ci_low, "high": row.ci_high} if row.ci_low is not None else None,
+            "standardDeviation": row.standard_deviation,
+            "coverage": row.coverage,
+            "exclusions": row.exclusions,
+            "referenceInterval": row.reference_interval,
+            "firstServiceEncounter": self._date(row.first_encounter),
+            "lastServiceEncounter": self._date(row.last_encounter),
+            "sourceSystem": src,
+            # SQLite gives naive UTC datetimes; PostgreSQL aware ones
+            "updatedAt": (updated.isoformat() + "Z") if updated.tzinfo is None else iso(updated),
+        }
