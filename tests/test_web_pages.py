@@ -73,6 +73,7 @@ def test_start_page_and_health_still_work(client):
     r, doc = get(client, "/")
     assert r.status_code == 200
     assert doc.xpath("//a[starts-with(@href, '/indikatorer')]"), "the start page links to the indicator list"
+    assert doc.xpath("string(//dd[@id='n-indicators'])") == "14"  # only what the public may see
     assert client.get("/health").json()["status"] == "ok"
 
 
@@ -215,6 +216,9 @@ def test_level_filter(client):
     _, doc = get(client, "/indikatorer/10001", period="20250101-20251231", niva="lan")
     rows = result_rows(doc)
     assert len(rows) == 21 and {row["Nivå"] for row in rows} == {"Län"}
+    r, doc = get(client, "/indikatorer/10001", niva="kommun")  # a level without results of its own
+    assert not result_rows(doc) and doc.xpath("//select[@id='niva']/option[@selected]/@value") == ["kommun"]
+    assert "Inga resultat på den valda nivån" in r.text
     r = client.get("/indikatorer/10001", params={"niva": "planet"})
     assert r.status_code == 400 and "Nivån" in r.text
 

@@ -142,7 +142,7 @@ def mount(app: FastAPI, ctx: AppContext, templates: Jinja2Templates) -> None:
             asked = request.query_params.get("period")
             if asked:
                 try:
-                    period = parse_period_param(asked[:64])
+                    period = parse_period_param(asked)
                 except BadPeriod:
                     raise PageError(400, "error_bad_period", value=asked[:64]) from None
                 if period not in periods:
@@ -160,7 +160,7 @@ def mount(app: FastAPI, ctx: AppContext, templates: Jinja2Templates) -> None:
                 for i in queries.visible_indicators(conn, PUBLIC)
                 if i.parent_measure_id == ind.measure_id or i.measure_id == ind.parent_measure_id
             ]
-        levels = sorted({r.org_type for r in rows}, key=level_rank)
+        levels = sorted({r.org_type for r in rows} | ({views.LEVEL_SLUGS[slug]} if slug else set()), key=level_rank)
         shown = [r for r in rows if not slug or r.org_type == views.LEVEL_SLUGS[slug]]
         return render(
             request,

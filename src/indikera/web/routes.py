@@ -12,7 +12,8 @@ from sqlalchemy import func, select, text
 from .. import __version__
 from ..context import AppContext
 from ..store.db import is_up_to_date
-from ..store.tables import indicators, measurements
+from ..publish.visibility import PUBLIC, visible_indicator_ids, visible_measurements
+from ..store.tables import measurements
 from . import pages
 from .i18n import language, translator
 
@@ -38,11 +39,15 @@ def mount(app: FastAPI, ctx: AppContext) -> None:
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def start(request: Request) -> HTMLResponse:
         lang = language(request)
+        # What the public can see, so the figures agree with the list and the open data.
         with ctx.engine.connect() as conn:
-            n_ind = conn.execute(select(func.count()).select_from(indicators)).scalar_one()
-            n_meas = conn.execute(select(func.count()).select_from(measurements)).scalar_one()
+            public = visible_indicator_ids(conn, PUBLIC)
+            n_ind = len(public)
+            n_meas = conn.execute(
+                select(func.count()).select_from(measurements).where(visible_measurements(conn, PUBLIC, public))
+            ).scalar_one()
         s = ctx.settings
-        return templates.TemplateResponse(
+        response = templates.TemplateResponse(
             request,
             "start.html",
             {
@@ -55,6 +60,8 @@ def mount(app: FastAPI, ctx: AppContext) -> None:
                 "version": __version__,
             },
         )
+        response.headers.update(pages.SECURITY_HEADERS)
+        return response
 
 
 def mount_static(app: FastAPI) -> None:
