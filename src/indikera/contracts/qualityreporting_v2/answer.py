@@ -11,7 +11,6 @@ so the per-row work is numbers and dates. Elements follow the XSD order; Respond
 from __future__ import annotations
 
 import hashlib
-import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -30,19 +29,30 @@ _FLUSH_EVERY = 256
 _HEAD_ROOM = 4096  # bytes reserved for the envelope head and tail when checking the size limit
 
 
+_NUMBERS: dict[float, str] = {}  # counts, denominators and rounded shares repeat a lot
+
+
 def number(x: float) -> str:
     """xs:double in plain decimal notation (``10``, ``0.25``, ``0.00001``), never an exponent, NaN or INF."""
-    if not math.isfinite(x):
+    text = _NUMBERS.get(x)
+    if text is not None:
+        return text
+    text = repr(float(x))
+    if "n" in text:  # inf, nan
         raise server_fault(
             "NOT_FINITE",
             "a stored value is not a finite number and cannot be sent",
             "ett lagrat värde är inte ett ändligt tal",
         )
-    if x == int(x) and abs(x) < 1e15:
-        return str(int(x))
-    text = repr(float(x))
-    if "e" in text or "E" in text:
+    if "e" in text:
         text = format(Decimal(text), "f")
+    if text.endswith(".0"):
+        text = text[:-2]
+    elif "." in text and text.endswith("0"):  # from Decimal: 1E+16 → "10000000000000000"; 1e-05 → "0.00001"
+        text = text.rstrip("0").rstrip(".")
+    if len(_NUMBERS) > 50_000:
+        _NUMBERS.clear()
+    _NUMBERS[x] = text
     return text
 
 

@@ -61,7 +61,11 @@ def _raw_date(col):
 def checksum_rows(conn: Connection, selection: Selection) -> Iterator[tuple[str, object, object]]:
     """(content hash, period start, period end) of each visible matching measurement, in checksum order."""
     stmt = _ordered(conn, (m.content_hash, _raw_date(m.period_start), _raw_date(m.period_end)), selection)
-    yield from conn.execute(stmt)
+    result = conn.execute(stmt)
+    try:  # plain DB-API tuples: no per-row result processing is needed for these columns
+        yield from result.cursor.fetchall()
+    finally:
+        result.close()
 
 
 ANSWER_COLUMNS = (
@@ -94,9 +98,13 @@ ANSWER_COLUMNS = (
 def answer_rows(conn: Connection, selection: Selection, batch: int = 1000) -> Iterator[tuple]:
     """Visible matching measurements as plain tuples (``ANSWER_COLUMNS`` order), streamed from the cursor."""
     stmt = _ordered(conn, ANSWER_COLUMNS, selection)
+    # A server-side cursor on PostgreSQL; SQLAlchemy buffers its first rows itself, so read through it.
     result = conn.execution_options(stream_results=True, yield_per=batch).execute(stmt)
-    for part in result.partitions(batch):
-        yield from part
+    try:
+        for part in result.partitions(batch):
+            yield from part
+    finally:
+        result.close()
 
 
 def count_matching(conn: Connection, selection: Selection) -> int:
