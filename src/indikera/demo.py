@@ -33,7 +33,7 @@ from .domain.measurements import (
 )
 from .domain.organisations import Identifier, Organisation, OrgType, kommun, lan, riket
 from .domain.periods import Period
-from .domain.statistics import Z95, wilson_interval
+from .domain.statistics import Z95, needs_masking, wilson_interval
 from .store.catalog_tables import publication_log, publication_rules
 from .store.db import writer
 from .store.repositories import (
@@ -155,7 +155,7 @@ def _clip(x: float, lo: float, hi: float) -> float:
 def _proportion(num: int, den: int, threshold: int) -> tuple[object, ConfidenceInterval | None]:
     if den == 0:
         return Missing(ReasonCode.INV), None
-    if den < threshold or num < 3 and num != 0 or 0 < den - num < 3:
+    if needs_masking(numerator=num, denominator=den, threshold=threshold):
         return Missing(ReasonCode.MSK), None
     low, high = wilson_interval(num, den)
     return Proportion(num, den), ConfidenceInterval(low, high)
