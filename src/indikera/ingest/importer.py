@@ -1,10 +1,10 @@
 """Import a results file: validate every row first, then write everything in one transaction or nothing.
 
 1. ``validate``: stream the file once, check each row (``rows.RowReader``), park valid measurements on
-   disk per indicator family (``spool``), then check rules across rows (duplicates R9, same-length
-   overlaps R8) family by family. Any problem rejects the whole file before anything is written.
+   disk per indicator family and period (``spool``), then check rules across rows (duplicates R9,
+   same-length overlaps R8) family by family. Any problem rejects the whole file before anything is written.
 2. ``apply``: one transaction. SQLite takes its write lock at BEGIN (``store.db.writer``), PostgreSQL an
-   advisory transaction lock, so concurrent imports queue instead of interleaving. Per family: mask small
+   advisory transaction lock, so concurrent imports queue instead of interleaving. Per family and period: mask small
    counts (``domain.statistics.mask_measurements``), diff against the stored values, insert / update /
    delete, and record each change with before/after snapshots in ``measurement_history``.
    A killed process never commits: the database stays exactly as before.
@@ -123,7 +123,7 @@ def validate(engine: Engine, path: Path, settings: Settings, *, registry: str | 
         plan.rows += 1
         m = reader.read(line, cells)
         if m is not None and not problems:
-            plan.spool.add(family_of(m.measure_id, by_mid), line, m)
+            plan.spool.add((family_of(m.measure_id, by_mid), m.period.start, m.period.end), line, m)
         if progress and counter is not None and plan.rows % 5000 == 0:
             progress("read", counter[0] - last)
             last = counter[0]
@@ -148,12 +148,20 @@ def validate(engine: Engine, path: Path, settings: Settings, *, registry: str | 
 
 def _check_across_rows(plan: Plan) -> None:
     """R9 (one value per indicator, period, organisation, stratum) and R8 (same-length periods never overlap)."""
-    for family in plan.spool.families():
+    by_family: dict[str, list] = defaultdict(list)
+    for group in plan.spool.families():
+        by_family[group[0]].append(group)
+    for groups in by_family.values():
         lines: list[int] = []
         items = []
-        for line, m in plan.spool.read(family):
-            lines.append(line)
-            items.append(((m.measure_id, m.organisation.key, m.stratum), m.period))
+        keys: dict[int, str] = {}
+        for group in groups:
+            for line, m in plan.spool.read(group):
+                lines.append(line)
+                okey = keys.get(id(m.organisation))
+                if okey is None:
+                    okey = keys[id(m.organisation)] = m.organisation.key
+                items.append(((m.measure_id, okey, m.stratum), m.period))
         for c in find_conflicts(items):
             (mid, org, _), period = items[c.second]
             who = org.split(":", 1)[1]
@@ -216,15 +224,18 @@ def apply(engine: Engine, plan: Plan, settings: Settings, *, actor: str, dry_run
             out.batch_id = batch_id
             orgs = _TrackingOrganisations(conn)
             writer_ = _Writer(conn, batch_id)
-            for family in plan.spool.families():
-                items: list[Measurement] = [m for _, m in plan.spool.read(family)]
+            for group in plan.spool.families():
+                family, start, end = group
+                items: list[Measurement] = [m for _, m in plan.spool.read(group)]
                 masked = mask_measurements(items, by_mid, settings.default_display_threshold)
                 out.masked_primary += masked.primary
                 out.masked_secondary += masked.secondary
                 family_ids = [ids[mid] for mid in members[family]]
                 existing = {
                     (r.indicator_id, r.period_start, r.period_end, r.organisation_id, r.stratum): r
-                    for r in conn.execute(select(measurements).where(measurements.c.indicator_id.in_(family_ids)))
+                    for r in conn.execute(select(measurements).where(
+                        measurements.c.indicator_id.in_(family_ids), measurements.c.period_start == start,
+                        measurements.c.period_end == end))
                 }
                 for m in masked.measurements:
                     row = measurement_row(m, indicator_id=ids[m.measure_id], organisation_id=orgs.ensure(m.organisation),
@@ -243,14 +254,15 @@ def apply(engine: Engine, plan: Plan, settings: Settings, *, actor: str, dry_run
                             writer_.remove(old)
                 del existing, items, masked
                 if progress:
-                    progress("write", plan.spool.counts[family])
-            if plan.directive.mode == REPLACE:  # the registry's values of indicators the file no longer mentions
-                touched = [ids[mid] for fam in plan.spool.families() for mid in members[fam]]
-                q = select(measurements).where(measurements.c.source_system_id == source_id)
-                if touched:
-                    q = q.where(measurements.c.indicator_id.not_in(touched))
-                for old in conn.execute(q).all():
-                    writer_.remove(old)
+                    progress("write", plan.spool.counts[group])
+            if plan.directive.mode == REPLACE:  # the registry's values for indicators and periods the file lacks
+                done = {(ids[mid], start, end) for fam, start, end in plan.spool.families() for mid in members[fam]}
+                keys = conn.execute(select(measurements.c.id, measurements.c.indicator_id, measurements.c.period_start,
+                                           measurements.c.period_end).where(measurements.c.source_system_id == source_id)).all()
+                gone = [k.id for k in keys if (k.indicator_id, k.period_start, k.period_end) not in done]
+                for i in range(0, len(gone), 500):
+                    for old in conn.execute(select(measurements).where(measurements.c.id.in_(gone[i:i + 500]))).all():
+                        writer_.remove(old)
             writer_.flush()
             out.added, out.changed, out.removed = writer_.added, writer_.changed, writer_.removed
             out.renamed_organisations = len(orgs.changed)

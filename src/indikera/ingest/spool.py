@@ -1,7 +1,7 @@
-"""Validated rows parked on disk, one temporary file per indicator family, so memory stays bounded.
+"""Validated rows parked on disk, one temporary file per (indicator family, period), so memory stays bounded.
 
-Masking, duplicate checks and the database diff all work one family (a parent indicator and its sex
-sub-measures) at a time; only the largest family is ever held in memory.
+Masking and the database diff work one family (a parent indicator and its sex sub-measures) and period at
+a time; only the largest such group is ever held in memory.
 """
 
 from __future__ import annotations
@@ -51,9 +51,9 @@ class FamilySpool:
     """Measurements are stored as compact tuples; organisations once, by index."""
 
     def __init__(self) -> None:
-        self._files: dict[str, tempfile.SpooledTemporaryFile] = {}
-        self._buffers: dict[str, list[tuple]] = {}
-        self.counts: dict[str, int] = {}
+        self._files: dict[tuple, tempfile.SpooledTemporaryFile] = {}
+        self._buffers: dict[tuple, list[tuple]] = {}
+        self.counts: dict[tuple, int] = {}
         self._orgs: list[Organisation] = []
         self._org_index: dict[int, int] = {}  # id(organisation) → index; organisations are shared objects
         self._sources: list = []
@@ -66,7 +66,7 @@ class FamilySpool:
             self._orgs.append(org)
         return idx
 
-    def add(self, family: str, line: int, m: Measurement) -> None:
+    def add(self, family: tuple, line: int, m: Measurement) -> None:
         buf = self._buffers.setdefault(family, [])
         if not self._sources or self._sources[-1] is not m.source_system:
             self._sources.append(m.source_system)
@@ -80,20 +80,20 @@ class FamilySpool:
         if len(buf) >= CHUNK:
             self._flush(family)
 
-    def _flush(self, family: str) -> None:
+    def _flush(self, family: tuple) -> None:
         buf = self._buffers.get(family)
         if not buf:
             return
         fh = self._files.get(family)
         if fh is None:
-            fh = self._files[family] = tempfile.SpooledTemporaryFile(max_size=4 * 1024 * 1024)
+            fh = self._files[family] = tempfile.SpooledTemporaryFile(max_size=256 * 1024)
         pickle.dump(buf, fh, protocol=pickle.HIGHEST_PROTOCOL)
         self._buffers[family] = []
 
-    def families(self) -> list[str]:
+    def families(self) -> list[tuple]:
         return sorted(self.counts)
 
-    def read(self, family: str) -> Iterator[tuple[int, Measurement]]:
+    def read(self, family: tuple) -> Iterator[tuple[int, Measurement]]:
         self._flush(family)
         fh = self._files.get(family)
         if fh is None:
