@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ssl
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,8 @@ from indikera.cli import app as cli_app
 from indikera.server import TLSOptions, TLSSetupError, ssl_context
 from indikera.store import db as store_db
 
-from .support.access import CONSUMER, PLATFORM, Refused, app_for, client_context, make_access_pki, raw_request, tls_server
+from .support import soap_client as sc
+from .support.access import CONSUMER, PLATFORM, Refused, SeedMeasurement, app_for, seed_registry, client_context, make_access_pki, raw_request, tls_server
 
 
 @pytest.fixture(scope="module")
@@ -26,6 +28,12 @@ def server(pki, tmp_path_factory):
     url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'tls.db'}"
     store_db.upgrade(url)
     app, ctx = app_for(url, trusted_platform_hsa_ids=(PLATFORM,))
+    seed_registry(  # one restricted indicator; CONSUMER and the VIS consumer behind NTjP have agreements
+        ctx.engine, indicator_ids=["20001"], batch_statuses=["approved"], rules=[("20001", None, None, "restricted")],
+        rows=[SeedMeasurement("20001", "2024-01-01", "2024-12-31", 0, 30, 60)],
+        agreement_rows=[{"consumer_hsa_id": h, "measure_id": "20001", "valid_from": date(2020, 1, 1), "valid_to": None, "ended": False}
+                        for h in (CONSUMER, "SE2321000016-VIS1")],
+    )
     with tls_server(app, pki) as base:
         yield base
     ctx.engine.dispose()
@@ -71,6 +79,23 @@ def test_certificate_without_serial_number_is_anonymous(server, pki):
     assert status == 200
     assert who["consumer_hsa_id"] is None and not who["identified"]
     assert "serialNumber" in who["reason"]
+
+
+@pytest.mark.parametrize(
+    "stem, headers, expected",
+    [
+        ("consumer", {}, 1),  # direct SITHS consumer with an agreement
+        ("platform", {"x-rivta-original-serviceconsumer-hsaid": "SE2321000016-VIS1"}, 1),  # VIS behind NTjP
+        ("platform", {"x-rivta-original-serviceconsumer-hsaid": "SE2321000016-NONE"}, 0),  # behind NTjP, no agreement
+        ("no-serial", {"x-rivta-original-serviceconsumer-hsaid": "SE2321000016-VIS1"}, 0),  # anonymous; header ignored
+    ],
+)
+def test_restricted_results_over_soap_follow_the_tls_identity(server, pki, stem, headers, expected):
+    import httpx
+
+    with httpx.Client(verify=client_context(pki, stem), base_url=server.replace("127.0.0.1", "localhost")) as client:
+        response = client.post(sc.PATH, content=sc.request(("20001",), "20240101", "20241231"), headers={**sc.HEADERS, **headers})
+    assert len(sc.answer(response).measurements) == expected
 
 
 def _refused(server: str, ctx: ssl.SSLContext) -> None:
