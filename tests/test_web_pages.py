@@ -216,6 +216,7 @@ def test_level_filter(client):
     _, doc = get(client, "/indikatorer/10001", period="20250101-20251231", niva="lan")
     rows = result_rows(doc)
     assert len(rows) == 21 and {row["Nivå"] for row in rows} == {"Län"}
+    assert {row["Jämfört med riket"] for row in rows} > {""}  # still compared with Riket, though it is filtered out
     r, doc = get(client, "/indikatorer/10001", niva="kommun")  # a level without results of its own
     assert not result_rows(doc) and doc.xpath("//select[@id='niva']/option[@selected]/@value") == ["kommun"]
     assert "Inga resultat på den valda nivån" in r.text

@@ -175,7 +175,7 @@ def mount(app: FastAPI, ctx: AppContext, templates: Jinja2Templates) -> None:
                 "period_text": period_label(period, lang) if period else None,
                 "levels": [(views.SLUG_OF[level], level) for level in levels],
                 "slug": slug,
-                "rows": views.table_rows(shown, ind, lang),
+                "rows": views.table_rows(shown, ind, lang, views.riket_point(rows)),
                 "completeness": views.completeness(rows, lang) if rows else None,
                 "chart": views.chart_for(rows, ind, t, lang) if rows else None,
                 "api": open_data_links(ind.measure_id, period) if period else None,

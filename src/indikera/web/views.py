@@ -80,8 +80,9 @@ def versus(row: ResultRow, reference: float | None) -> str | None:
     return None
 
 
-def table_rows(rows: list[ResultRow], ind: IndicatorInfo, lang: str) -> list[TableRow]:
-    reference = riket_point(rows)
+def table_rows(rows: list[ResultRow], ind: IndicatorInfo, lang: str, reference: float | None = None) -> list[TableRow]:
+    """``reference`` is Riket's value (pass it when ``rows`` are filtered to a level without Riket)."""
+    reference = riket_point(rows) if reference is None else reference
     proportion = ind.kind == "proportion"
     out = []
     for r in rows:
