@@ -8,6 +8,9 @@
 * the checksum-only answer over the same 9 000 measurements;
 * throughput and p99 latency with 32 concurrent clients (1 500-measurement answers, then checksum-only).
 
+A 9 000-measurement answer with full organisation chains is ~15.3 MB, just above the default 15 MB
+limit (``soap_max_response_bytes``), so the benchmark server raises the limit to 64 MB.
+
 Goals (issue 3): ≤ 2× the floor (stretch 1.3×); checksum-only ≤ 5 ms.
 """
 
@@ -159,7 +162,7 @@ def start_server(url: str, port: int) -> subprocess.Popen:
     code = (
         "import logging, uvicorn;"
         "from indikera.app import create_app;from indikera.config import Settings;from indikera.context import AppContext;"
-        f"ctx=AppContext.from_settings(Settings(database_url={url!r}));"
+        f"ctx=AppContext.from_settings(Settings(database_url={url!r}, soap_max_response_bytes=64_000_000));"
         f"uvicorn.run(create_app(ctx=ctx), host='127.0.0.1', port={port}, log_level='warning', access_log=False)"
     )
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))

@@ -37,10 +37,17 @@ class Call:
     requested: dict[str, Any] | None = None
     returned: int = 0
     withheld: int = 0
+    withheld_later: Callable[[], int] | None = None  # computed when the audit row is written
+    finished_ms: int | None = None  # set when the answer (or fault) is ready, before it is sent
 
     @property
     def duration_ms(self) -> int:
+        if self.finished_ms is not None:
+            return self.finished_ms
         return int((time.perf_counter() - self.started) * 1000)
+
+    def finish(self) -> None:
+        self.finished_ms = int((time.perf_counter() - self.started) * 1000)
 
 
 def correlation_id(request: Request) -> str:
@@ -138,6 +145,7 @@ async def serve(
     call = Call(correlation_id(request))
 
     def audited(outcome: str, detail: str | None = None) -> BackgroundTask | None:
+        call.finish()
         return BackgroundTask(_safe_audit, audit, call, outcome, detail) if audit else None
 
     try:

@@ -23,7 +23,7 @@ from ..soap import CONTENT_TYPE
 from . import answer as answers
 from . import request as requests
 from .directory import CACHE
-from .store_query import answer_rows, checksum_rows, count_matching, select_for
+from .store_query import Selection, answer_rows, checksum_rows, count_matching, select_for
 
 MAX_AUDITED_IDS = 50
 IN_MEMORY_ANSWER = 1024 * 1024
@@ -33,7 +33,13 @@ IN_MEMORY_ANSWER = 1024 * 1024
 class Outcome:
     answer: answers.Answer
     returned: int
-    withheld: int
+    selection: Selection | None = None  # to count what was withheld, after the answer has been sent
+
+    def withheld(self, ctx: AppContext) -> int:
+        if self.selection is None:
+            return 0
+        with ctx.engine.connect() as conn:
+            return max(0, count_matching(conn, self.selection) - self.returned)
 
 
 def answer_query(ctx: AppContext, query: requests.Query, audience: Audience) -> Outcome:
@@ -43,8 +49,7 @@ def answer_query(ctx: AppContext, query: requests.Query, audience: Audience) -> 
         selection = select_for(conn, query, audience)
         if selection is None:
             summary = answers.Summary(EMPTY_CHECKSUM, query.start, query.end, 0)
-            return Outcome(answers.checksum_only(settings, summary), 0, 0)
-        matching = count_matching(conn, selection)
+            return Outcome(answers.checksum_only(settings, summary), 0)
         if query.include_measurements:
             result = answers.full(
                 settings,
@@ -59,8 +64,7 @@ def answer_query(ctx: AppContext, query: requests.Query, audience: Audience) -> 
     if result.size > settings.soap_max_response_bytes:
         result.close()
         raise answers.too_large(settings.soap_max_response_bytes)
-    returned = result.summary.count
-    return Outcome(result, returned, max(0, matching - returned))
+    return Outcome(result, result.summary.count, selection)
 
 
 def handle(ctx: AppContext, http_request: Request, soap: SoapRequest, call: Call) -> Response:
@@ -73,7 +77,8 @@ def handle(ctx: AppContext, http_request: Request, soap: SoapRequest, call: Call
         "includeMeasurements": query.include_measurements,
     }
     outcome = answer_query(ctx, query, identity_of(http_request).audience())
-    call.returned, call.withheld = outcome.returned, outcome.withheld
+    call.returned = outcome.returned
+    call.withheld_later = lambda: outcome.withheld(ctx)  # counted by the audit task, off the answer's path
     result = outcome.answer
     if result.size <= IN_MEMORY_ANSWER:
         return Response(result.bytes(), media_type=CONTENT_TYPE)
@@ -95,7 +100,7 @@ def audit(ctx: AppContext, http_request: Request):
             logical_address=(call.logical_address or "")[:200] or None,
             requested=call.requested,
             returned=call.returned,
-            withheld=call.withheld,
+            withheld=call.withheld_later() if call.withheld_later else call.withheld,
             duration_ms=call.duration_ms,
             detail=detail,
             identity=identity,
