@@ -279,3 +279,13 @@ def test_openapi_and_docs_are_served_without_a_cdn(client: TestClient) -> None:
         assert asset in page.text
         assert client.get("/api/v1/" + asset).status_code == 200
     assert client.get("/openapi.json").status_code == 404  # the main app keeps its docs off
+
+
+def test_index_links_and_head_requests(client: TestClient) -> None:
+    index = client.get("/api/v1/")
+    assert index.status_code == 200
+    assert index.json()["links"]["results"] == f"{BASE}/api/v1/results"
+    for url in ("/api/v1/", "/api/v1/indicators", "/api/v1/results.csv?measureId=10001&riket=true", "/datasets/dcat"):
+        get, head = client.get(url), client.head(url)
+        assert head.status_code == 200 and head.content == b"", url
+        assert head.headers["etag"] == get.headers["etag"], url

@@ -87,6 +87,19 @@ def router(ctx: AppContext, cache: ViewCache) -> APIRouter:
         etag = etag_for(view.state, request, api_base, *extra)
         return view, etag, not_modified(request, view.state, etag)
 
+    @r.get("/", summary="Startpunkt: länkar till API:ets resurser", response_model=dict[str, Any])
+    def index(request: Request) -> Response:
+        view, etag, cached = guarded(request, set())
+        if cached:
+            return cached
+        return _json({
+            "title": "indikera – öppna data",
+            "links": {name: f"{api_base}/{name}" for name in ("indicators", "results", "results.csv", "organisations", "changes",
+                                                               "openapi.json", "docs")},
+            "catalogue": ctx.settings.base_url.rstrip("/") + "/datasets/dcat",
+            "licence": ctx.settings.licence_uri,
+        }, validators(view.state, etag))
+
     # ---------------- indicators ----------------
     @r.get("/indicators", response_model=IndicatorPage, summary="Öppna indikatorer: lista och sök",
            description="Open indicators with their descriptions; search by text and facets. "

@@ -31,6 +31,27 @@ flat-file layout. Lists are cursor-paginated (`next`, `Link: rel="next"`); every
 on `/results` and `/indicators`, and the feed `/changes`. Errors are RFC 9457 problem details."""
 
 
+class HeadAsGet:
+    """Answer HEAD like GET without the body (harvesters and link checkers ask with HEAD)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def without_body(message) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body"):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, without_body)
+
+
 def build_api(ctx: AppContext) -> FastAPI:
     api = FastAPI(
         title="indikera – öppna data",
@@ -53,6 +74,7 @@ def build_api(ctx: AppContext) -> FastAPI:
         expose_headers=["ETag", "Last-Modified", "Link", "Content-Disposition"],
         max_age=86400,
     )
+    api.add_middleware(HeadAsGet)
     return api
 
 
@@ -64,7 +86,7 @@ def mount(app: FastAPI, ctx: AppContext) -> None:
     settings_digest = hashlib.sha256(repr((s.base_url, s.publisher_name, s.publisher_org_number, s.publisher_uri,
                                            s.contact_email, s.licence_uri, s.language, __version__)).encode()).hexdigest()
 
-    @app.get("/datasets/dcat", include_in_schema=False)
+    @app.api_route("/datasets/dcat", methods=["GET", "HEAD"], include_in_schema=False)
     def dcat_catalogue(request: Request) -> Response:
         """The DCAT-AP-SE catalogue: RDF/XML, or Turtle / JSON-LD by Accept (or ``?format=ttl|jsonld|rdfxml``)."""
         fmt = request.query_params.get("format")
