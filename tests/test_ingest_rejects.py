@@ -190,3 +190,37 @@ def test_windows_1252_is_detected_and_converted(sqlite_engine, tmp_path):
     assert plan.ok
     names = {m.organisation.name for fam in plan.spool.families() for _, m in plan.spool.read(fam)}
     assert "Vårdcentralen Solna" in names and "Region Västerbotten" in names
+
+
+def _hostile_xlsx(path: Path) -> None:
+    """A real workbook whose sheet declares a "billion laughs" entity and uses it in the header."""
+    import zipfile
+
+    from indikera.ingest.export import write_xlsx
+
+    plain = path.with_suffix(".plain.xlsx")
+    write_xlsx(plain, sample())
+    laughs = '<!DOCTYPE worksheet [<!ENTITY lol "lol">' + "".join(
+        f'<!ENTITY lol{i} "{("&lol%s;" % (i - 1 if i > 1 else "")) * 10}">' for i in range(1, 10)) + "]>"
+    with zipfile.ZipFile(plain) as src, zipfile.ZipFile(path, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename.startswith("xl/worksheets/"):
+                text = data.decode()
+                head, rest = text.split("?>", 1) if text.startswith("<?xml") else ("", text)
+                rest = rest.replace("<sheetData>", '<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>&lol9;</t></is></c></row>', 1)
+                data = ((head + "?>") if head else "").encode() + laughs.encode() + rest.encode()
+            dst.writestr(item, data)
+
+
+def test_hostile_xlsx_is_refused_without_expanding_entities(shared_engine, tmp_path):
+    import time
+
+    path = tmp_path / "laughs.xlsx"
+    _hostile_xlsx(path)
+    before = snapshot(shared_engine)
+    t = time.perf_counter()
+    plan = validate(shared_engine, path, Settings(database_url=str(shared_engine.url)))
+    assert time.perf_counter() - t < 20
+    assert not plan.ok and plan.problems.shown[0].code in ("NOT_XLSX", "UNKNOWN_COLUMN", "MISSING_COLUMN")
+    assert snapshot(shared_engine) == before

@@ -237,18 +237,29 @@ def _cell_text(value: object) -> str:
     return str(value).strip()
 
 
-def read_xlsx(path: Path, problems: Problems, max_line_bytes: int) -> Table:
-    import zipfile
+def _guarded(rows, problems: Problems):
+    """Worksheet rows; a broken or hostile sheet (bad XML, a DTD, entities) ends reading with a problem."""
+    n = 0
+    try:
+        for values in rows:
+            n += 1
+            yield values
+    except Exception as exc:
+        raise problems.fatal(n + 1, None, "NOT_XLSX", f"kalkylbladet kunde inte läsas ({type(exc).__name__})",
+                             "the worksheet could not be read") from None
 
+
+def read_xlsx(path: Path, problems: Problems, max_line_bytes: int) -> Table:
     from openpyxl import load_workbook
 
+    # openpyxl parses the workbook's XML with defusedxml (a declared dependency): no entity expansion, no DTDs.
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        ws = wb.worksheets[0]
+    except Exception as exc:  # zipfile, XML and openpyxl errors alike: the file is not a workbook we can read
         raise problems.fatal(None, None, "NOT_XLSX", f"filen är inte en giltig XLSX-arbetsbok ({type(exc).__name__})",
                              "the file is not a valid XLSX workbook") from None
-    ws = wb.worksheets[0]
-    it = ws.iter_rows(values_only=True)
+    it = _guarded(ws.iter_rows(values_only=True), problems)
     row_no = 0
     directive = Directive(KEEP)
     first: list[str] = []
@@ -295,6 +306,8 @@ def read_xlsx(path: Path, problems: Problems, max_line_bytes: int) -> Table:
                     continue
                 cells += [""] * (n - len(cells))
                 yield line, dict(zip(header, cells))
+        except Fatal:
+            pass
         finally:
             wb.close()
 
