@@ -15,6 +15,7 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
 from indikera.ingest.export import write_csv
+from indikera.ingest.importer import IMPORT_LOCK_KEY
 from indikera.store import db as store_db
 from indikera.store.tables import batches, measurement_history, measurements
 
@@ -56,7 +57,9 @@ def _holds_write_lock(url: str) -> bool:
             con.close()
     eng = create_engine(url)
     with eng.connect() as conn:
-        n = conn.execute(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")).scalar_one()
+        n = conn.execute(text(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = :k "
+            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"), {"k": IMPORT_LOCK_KEY}).scalar_one()
     eng.dispose()
     return n > 0
 

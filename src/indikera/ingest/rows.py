@@ -190,9 +190,10 @@ class RowReader:
         first, line = seen
         if first != org:
             what = "namn" if first.name != org.name else "överordnad enhet"
+            ident = org.hsa_id or (org.org_id.extension if org.org_id else "")
             raise self.err(column, "ORG_INCONSISTENT",
-                           f"{org.key.split(':', 1)[1]} har ett annat {what} än på rad {line} ({first.name!r})",
-                           f"{org.key} differs from line {line} ({first.name!r})")
+                           f"{org.type.value} {ident} har ett annat {what} ({org.name!r}) än på rad {line} ({first.name!r})",
+                           f"{org.type.value} {ident} differs from line {line} ({first.name!r})")
         return first
 
     _ORG_COLUMNS = ("CountryName", "RegionOrganisationId", "RegionName", "MunicipalityOrganisationID", "MunicipalityName",
