@@ -95,10 +95,6 @@ class VisRows:
         ]
 
 
-def vis_row(row: Any, view: View) -> list[str] | None:
-    return VisRows(view).row(row)
-
-
 def csv_chunks(rows: Iterable[Any], view: View, *, delimiter: str = ",", rows_per_chunk: int = 2000) -> Iterator[bytes]:
     """The CSV file as encoded chunks: header first, then ``rows_per_chunk`` rows at a time."""
     buf = io.StringIO()
