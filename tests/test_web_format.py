@@ -153,3 +153,10 @@ def test_table_rows_for_each_kind():
     assert (r.value, r.ci, r.numden, r.coverage, r.reason_code) == ("25,0\u00a0%", "17,0–35,0\u00a0%", "25 / 100", "90,0\u00a0%", None)
     [m] = views.table_rows([_row("Vardenhet", None, reason=None)], ind, "en")
     assert m.value is None and m.reason_code == "NI"  # missing without a code still says why
+
+
+def test_the_page_reads_the_texts_the_catalogue_requires():
+    from indikera.catalog import model
+
+    assert [k for k, _ in description.REQUIRED_TEXTS] == [k for k, _ in model.REQUIRED_TEXTS]
+    assert {k for k, _ in description.OPTIONAL_TEXTS} <= {k for k, _ in model.OPTIONAL_TEXTS}

@@ -400,3 +400,12 @@ def test_open_data_links_give_the_same_results_as_the_table(client):
     data_lines = [line for line in csv_text.splitlines()[1:] if line.strip()]
     assert len(data_lines) == len(result_rows(doc))
     assert client.get(links[0]).json()["measureId"] == "10005"
+
+
+def test_demo_descriptions_fill_every_required_text(client):
+    """The catalogue's stored documents (its own JSON writer) are read completely: no text shows as missing."""
+    _, doc = get(client, "/indikatorer/10001")
+    texts = doc.xpath("//section[@aria-labelledby='quality']//div[@class='text-item']/dd")
+    assert len(texts) >= 5
+    assert all(t.text_content().strip() and "Inte beskrivet" not in t.text_content() for t in texts)
+    assert doc.xpath("string(//dl[@class='about'])").count("Täljare") == 1
