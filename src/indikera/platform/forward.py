@@ -4,7 +4,8 @@ Outcome mapping follows VP Camel (``HandleProducerExceptionProcessor``, ``Handle
   * 2xx with a body → returned unchanged;       * 2xx with an empty body → VP009;
   * 500 whose body holds a SOAP envelope → passed through with status 500;
   * any other status, a read timeout, a TLS error → VP009;
-  * a connection error (refused/reset) is retried ``retry_attempts`` times after ``retry_delay``, then VP009.
+  * a connection error (refused/reset/closed: VP's SocketException) is retried ``retry_attempts`` times after
+    ``retry_delay``, then VP009.
 """
 
 from __future__ import annotations
@@ -42,7 +43,13 @@ def client_ssl_context(settings: PlatformSettings) -> ssl.SSLContext:
 class ProducerClient:
     def __init__(self, settings: PlatformSettings):
         self.settings = settings
-        self._ssl = client_ssl_context(settings)
+        # One pooled client (keep-alive on, as VP's Netty client); httpx drops pooled connections the producer
+        # closed, and a refused/reset connection is retried below like VP's SocketException retry.
+        self._http = httpx.Client(verify=client_ssl_context(settings), trust_env=False,
+                                  limits=httpx.Limits(max_connections=100, max_keepalive_connections=20))
+
+    def close(self) -> None:
+        self._http.close()
 
     def call(self, address: str, body: bytes, headers: dict[str, str], read_timeout: float) -> ProducerAnswer:
         s = self.settings
@@ -51,11 +58,9 @@ class ProducerClient:
         started = time.monotonic()
         while True:
             try:
-                # A fresh connection per call: no pooled socket survives a producer restart between calls.
-                with httpx.Client(verify=self._ssl, timeout=timeout, trust_env=False) as client:
-                    resp = client.post(address, content=body, headers=headers)
+                resp = self._http.post(address, content=body, headers=headers, timeout=timeout)
                 break
-            except httpx.ConnectError as exc:
+            except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:  # refused, reset, closed under us
                 if _is_tls_error(exc) or attempts >= s.retry_attempts:
                     raise VPFault("VP009", _camel(address, _java_class(exc), _message(exc))) from None
                 attempts += 1
@@ -105,6 +110,8 @@ def _java_class(exc: BaseException) -> str:
         return "javax.net.ssl.SSLHandshakeException"
     if isinstance(exc, httpx.ConnectError):
         return "java.net.ConnectException"
+    if isinstance(exc, (httpx.NetworkError, httpx.RemoteProtocolError)):
+        return "java.net.SocketException"
     return "java.io.IOException"
 
 

@@ -173,6 +173,7 @@ def running(settings: PlatformSettings) -> Iterator[tuple[str, VirtualPlatform]]
         for s in srvs:
             s.shutdown()
             s.server_close()
+        platform.producer.close()
 
 
 def free_port(host: str = "127.0.0.1") -> int:
