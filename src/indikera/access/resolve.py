@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from ..config import Settings
@@ -36,18 +36,29 @@ class Trust:
     platform_hsa_ids: frozenset[str]
     platform_fingerprints: frozenset[str]
     proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+    seen: dict[str, bool] = field(default_factory=dict, compare=False, hash=False, repr=False)  # host → is a proxy
 
     def is_platform(self, cert: PeerCertificate) -> bool:
         return (cert.hsa_id is not None and cert.hsa_id in self.platform_hsa_ids) or cert.fingerprint in self.platform_fingerprints
 
     def is_proxy(self, host: str | None) -> bool:
+        # Remembered per address: parsing it dominated the per-request cost (bench/access_identity.py).
         if not host or not self.proxies:
             return False
-        try:
-            addr = ipaddress.ip_address(host)
-        except ValueError:
-            return False
-        return any(addr in net for net in self.proxies)
+        known = self.seen.get(host)
+        if known is None:
+            known = self.seen[host] = _in_networks(self.proxies, host)
+            if len(self.seen) > 4096:  # many distinct callers: start over rather than grow
+                self.seen.clear()
+        return known
+
+
+def _in_networks(networks: tuple, host: str) -> bool:
+    try:
+        addr = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return any(addr in net for net in networks)
 
 
 @lru_cache(maxsize=32)
@@ -98,7 +109,8 @@ def decide(
     trust = trust_of(settings)
     via = "tls"
     cert: PeerCertificate | None = None
-    if trust.is_proxy(client_host) and client_cert_header is not None:
+    from_proxy = trust.is_proxy(client_host)
+    if from_proxy and client_cert_header is not None:
         via = "proxy"
         try:
             cert = _cert_from_header(client_cert_header)
@@ -111,7 +123,7 @@ def decide(
             return _anonymous(f"TLS client certificate unreadable ({exc})", level=logging.WARNING)
     elif client_cert_header is not None:
         return _anonymous(f"Client-Cert header from {client_host or 'unknown address'} ignored: not a trusted proxy", level=logging.WARNING)
-    elif trust.is_proxy(client_host):
+    elif from_proxy:
         return _anonymous(f"trusted proxy {client_host} forwarded no Client-Cert header", level=logging.DEBUG)
     else:
         return _anonymous("no client certificate", level=logging.DEBUG)
