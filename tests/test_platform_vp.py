@@ -217,3 +217,12 @@ def test_hostile_bodies_always_get_a_vp_fault_never_a_crash(certs, body):
     assert reply.status == 500 and reply.code in {"VP003", "VP004", "VP009", "VP015"}
     fault = etree.fromstring(reply.body).find(f"{{{SOAP}}}Body/{{{SOAP}}}Fault")
     assert fault.findtext("faultstring").startswith(reply.code + " [TEST-VP] ")
+
+
+def test_an_unexpected_error_is_vp009_not_a_stack_trace(certs):
+    def broken_tak():
+        raise RuntimeError("disk on fire")
+
+    vp = VirtualPlatform(PlatformSettings(instance_name="TEST-VP"), broken_tak, clock=lambda: NOW)
+    reply = call(vp, certs, envelope("SE1"))
+    assert reply.code == "VP009" and b"disk on fire" not in reply.body and b"Traceback" not in reply.body

@@ -89,7 +89,13 @@ class VirtualPlatform:
     def process(self, call: InboundCall) -> Reply:
         correlation = call.headers.get(CORRELATION_ID) or uuid.uuid4().hex
         try:
-            reply = self._route(call, correlation)
+            try:
+                reply = self._route(call, correlation)
+            except VPFault:
+                raise
+            except Exception as exc:  # VP's default code for anything unexpected; never a stack trace to the caller
+                log.exception("unexpected error, answered VP009 correlation=%s", correlation)
+                raise VPFault("VP009", f"unknown ({type(exc).__name__})") from None
         except VPFault as fault:
             log.info("%s correlation=%s", fault, correlation)
             reply = Reply(500, fault.envelope(self.settings.instance_name),
