@@ -105,7 +105,7 @@ def page(engine: Engine, f: ResultFilter, *, after: list[Any] | None, limit: int
     return rows, (_key_of(rows[-1], f.order) if more and rows else None)
 
 
-def stream(engine: Engine, f: ResultFilter, *, chunk: int = 5000) -> Iterator[Any]:
+def stream(engine: Engine, f: ResultFilter, *, chunk: int = 2000) -> Iterator[Any]:
     """Every matching row, read in keyset chunks (a short connection each): memory stays bounded."""
     after: list[Any] | None = None
     clauses = None

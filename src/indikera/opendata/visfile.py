@@ -95,7 +95,7 @@ class VisRows:
         ]
 
 
-def csv_chunks(rows: Iterable[Any], view: View, *, delimiter: str = ",", rows_per_chunk: int = 2000) -> Iterator[bytes]:
+def csv_chunks(rows: Iterable[Any], view: View, *, delimiter: str = ",", rows_per_chunk: int = 1000) -> Iterator[bytes]:
     """The CSV file as encoded chunks: header first, then ``rows_per_chunk`` rows at a time."""
     buf = io.StringIO()
     writer = csv.writer(buf, delimiter=delimiter, lineterminator="\r\n")
