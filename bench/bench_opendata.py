@@ -132,12 +132,15 @@ def main() -> None:
     base = f"http://127.0.0.1:{port}"
     try:
         with httpx.Client(base_url=base, timeout=600) as client:
-            for _ in range(200):
+            deadline = time.monotonic() + 180
+            while True:  # the server process needs a moment to import and bind
                 try:
                     if client.get("/health").status_code in (200, 503):
                         break
                 except httpx.TransportError:
-                    time.sleep(0.1)
+                    if server.poll() is not None or time.monotonic() > deadline:
+                        raise SystemExit(f"server did not start: {server.stderr.read().decode()[-2000:] if server.stderr else ''}") from None
+                    time.sleep(0.2)
             client.get(TYPICAL).raise_for_status()  # warm the caches (view, organisations)
             times, rows = [], 0
             for _ in range(args.runs):
