@@ -43,6 +43,8 @@ class LevelChoice(str, Enum):
 
 def engine_for(db: str | None, config: Path | None, *, required: bool = True):
     """The migrated database's engine; None (when not ``required``) if it is not set up."""
+    from sqlalchemy.engine import make_url
+
     from ..config import load_settings
     from ..store import db as store_db
 
@@ -51,6 +53,9 @@ def engine_for(db: str | None, config: Path | None, *, required: bool = True):
     except (ValueError, FileNotFoundError) as exc:
         err.print(f"[red]Fel i konfigurationen:[/red] {exc}")
         raise typer.Exit(2) from None
+    url = make_url(settings.database_url)
+    if not required and url.get_backend_name() == "sqlite" and url.database and not Path(url.database).exists():
+        return None  # validating a file must not create an empty database as a side effect
     engine = store_db.make_engine(settings.database_url)
     try:
         ready = store_db.has_tables(engine) and store_db.is_up_to_date(engine)

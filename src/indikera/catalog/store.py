@@ -119,17 +119,18 @@ def save(conn: Connection, descriptions: list[Description], actor: str) -> Impor
         return result
     now = utcnow()
     newest: dict[str, Description] = {}
+    rows = []
     for d in sorted(descriptions, key=lambda d: (d.measure_id, d.version)):
         label = f"{d.measure_id} {d.version_text}"
         if d.version in ctx.stored_versions.get(d.measure_id, {}):
             result.unchanged.append(label)
         else:
-            conn.execute(insert(indicator_descriptions).values(
-                measure_id=d.measure_id, version_major=d.version_major, version_minor=d.version_minor,
-                document=jsonformat.to_dict(d), created_by=actor, created_at=now,
-            ))
+            rows.append(dict(measure_id=d.measure_id, version_major=d.version_major, version_minor=d.version_minor,
+                             document=jsonformat.to_dict(d), created_by=actor, created_at=now))
             result.added.append(label)
         newest[d.measure_id] = d
+    if rows:
+        conn.execute(insert(indicator_descriptions), rows)
     for d in newest.values():
         stored = ctx.stored_versions.get(d.measure_id, {})
         if not stored or d.version >= max(stored):

@@ -33,9 +33,9 @@ PLACEHOLDERS = frozenset({
     "ingen", "inget", "inga", "ej aktuellt", "ej tillämpligt", "fyll i", "se ovan", "se nedan", "text",
     "beskrivning", "placeholder", "platshållare", "lorem ipsum", "test", "kommer", "kommer senare",
 })
-_PLACEHOLDER_PARTS = re.compile(
-    r"lorem ipsum|\btodo\b|\btbd\b|\bxxx+\b|platshållare|placeholder|skriv (text )?här|\bfyll i\b(?! av)", re.I
-)
+# Placeholder words or phrases anywhere in a text (matched on the normalised text, padded with spaces).
+_PLACEHOLDER_PARTS = (" lorem ipsum ", " todo ", " tbd ", " xxx ", " platshållare ", " placeholder ", " skriv här ",
+                      " skriv text här ", " fyll i ")
 
 
 @dataclass
@@ -60,7 +60,8 @@ def judge_text(
     if not text:
         return [error("TEXT_EMPTY", where, mid, label=label, **limits)] if required else []
     norm = normalised(text)
-    if norm in PLACEHOLDERS or not norm or _PLACEHOLDER_PARTS.search(text):
+    padded = f" {norm} "
+    if norm in PLACEHOLDERS or not norm or any(p in padded for p in _PLACEHOLDER_PARTS) or " xxxx" in padded:
         return [error("TEXT_PLACEHOLDER", where, mid, label=label, value=text)]
     words = len(norm.split())
     if len(text) < min_chars or words < min_words:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Connection, and_, insert, select, update
+from sqlalchemy import Connection, and_, func, insert, select, update
 
 from ..catalog.store import check_stored, latest_descriptions, validate_stored
 from ..domain.errors import DomainError
@@ -233,11 +233,21 @@ def all_statuses(conn: Connection) -> list[IndicatorStatus]:
     for f in validate_stored(conn):
         if f.is_error and f.measure_id:
             errors[f.measure_id] = errors.get(f.measure_id, 0) + 1
+    rules: dict[int, list[Rule]] = {}
+    for r in conn.execute(select(publication_rules).order_by(publication_rules.c.period_start.is_not(None), publication_rules.c.period_start)):
+        rules.setdefault(r.indicator_id, []).append(Rule(r.period_start, r.period_end, Level(r.level), r.changed_by, r.changed_at, r.reason))
+    last_id = select(func.max(publication_log.c.id)).where(publication_log.c.indicator_id.is_not(None)).group_by(publication_log.c.indicator_id)
+    last_action = dict(conn.execute(select(publication_log.c.indicator_id, publication_log.c.action).where(publication_log.c.id.in_(last_id))).all())
     out = []
     for r in conn.execute(select(indicators.c.id, indicators.c.measure_id, indicators.c.title).order_by(indicators.c.measure_id)):
-        rules = rules_of(conn, r.id)
+        own = rules.get(r.id, [])
+        wide = next((x for x in own if x.period_start is None), None)
+        if wide is not None and wide.level is not Level.UNPUBLISHED:
+            state = IndicatorState(wide.level.value)
+        else:
+            state = IndicatorState.DEPUBLISHED if last_action.get(r.id) == "depublish" else IndicatorState.UNPUBLISHED
         d = described.get(r.measure_id)
-        out.append(IndicatorStatus(r.id, r.measure_id, r.title, state_of(conn, r.id, rules), tuple(rules),
+        out.append(IndicatorStatus(r.id, r.measure_id, r.title, state, tuple(own),
                                    d.version_text if d else None, None if d is None else errors.get(r.measure_id, 0)))
     return out
 
