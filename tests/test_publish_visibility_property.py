@@ -131,7 +131,7 @@ def _expected_level_ok(sc: dict, fixed: list[int], iid: int, p: Period, audience
     return wide is not None and _allowed(sc, fixed, wide, iid, audience)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(sc=scenarios)
 def test_visibility_never_leaks_and_is_exact(engine, sc):
     fixed = _fixed(engine)
