@@ -114,6 +114,11 @@ def test_search_text_is_escaped_and_kept_in_the_box(client):
     assert not doc.xpath("//script")
 
 
+def test_trailing_slash_leads_to_the_list(client):
+    r = client.get("/indikatorer/", params={"q": "stroke"})
+    assert r.status_code == 308 and r.headers["location"] == "/indikatorer?q=stroke"
+
+
 def test_overlong_search_is_a_clear_400_page(client):
     r, doc = get(client, "/indikatorer", q="x" * 5000)
     assert r.status_code == 400

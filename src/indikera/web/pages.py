@@ -12,7 +12,7 @@ from collections.abc import Callable
 from urllib.parse import quote, urlencode
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from .. import __version__
@@ -107,8 +107,11 @@ def mount(app: FastAPI, ctx: AppContext, templates: Jinja2Templates) -> None:
     def indicator_detail(request: Request, measure_id: str) -> HTMLResponse:
         return page(lambda req, lang: detail_page(req, lang, measure_id))(request)
 
-    @app.get("/indikatorer/{rest:path}", response_class=HTMLResponse, include_in_schema=False)
-    def not_found(request: Request, rest: str) -> HTMLResponse:
+    @app.get("/indikatorer/{rest:path}", include_in_schema=False)
+    def not_found(request: Request, rest: str) -> Response:
+        if not rest:  # "/indikatorer/" is the list
+            query = request.url.query
+            return RedirectResponse("/indikatorer" + (f"?{query}" if query else ""), status_code=308)
         return error(request, language(request), PageError(404, "error_404_text"))
 
     def list_page(request: Request, lang: str) -> HTMLResponse:
