@@ -133,3 +133,16 @@ def test_conflict_finder_agrees_with_pairwise_check(raw):
     for i, j in found:
         a, b = periods[i], periods[j]
         assert a == b or (a.same_length(b) and a.overlaps(b))
+
+
+@pytest.mark.parametrize("text", ["20240101\n", " 20240101", "2024010"])
+def test_dates_with_trailing_newline_or_spaces_are_refused(text):
+    with pytest.raises(DomainError):
+        parse_date(text)
+
+
+def test_measure_id_with_trailing_newline_is_refused():
+    from indikera.domain.indicators import check_measure_id
+
+    with pytest.raises(DomainError):
+        check_measure_id("10001\n")

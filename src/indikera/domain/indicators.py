@@ -56,7 +56,7 @@ _MEASURE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
 
 def check_measure_id(value: str) -> str:
     """KIK ids are short numbers or UUIDs; anything else cannot be a key."""
-    if not isinstance(value, str) or not _MEASURE_ID.match(value):
+    if not isinstance(value, str) or not _MEASURE_ID.fullmatch(value):
         raise DomainError("MEASURE_ID", f"{value!r} is not a valid KIK measure id", field="measureId")
     return value
 

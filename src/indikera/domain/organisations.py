@@ -132,9 +132,9 @@ def _check_identifiers(org: Organisation) -> None:
         raise DomainError("ORG_ID", f"a {t.value} is identified by organizationId, not HSA-id")
     if oid is None:
         raise DomainError("ORG_ID", f"a {t.value} needs an organizationId")
-    if t is OrgType.KOMMUN and (oid.root != oids.KOMMUN_ROOT or not _KOMMUN_CODE.match(oid.extension)):
+    if t is OrgType.KOMMUN and (oid.root != oids.KOMMUN_ROOT or not _KOMMUN_CODE.fullmatch(oid.extension)):
         raise DomainError("ORG_ID", f"a Kommun needs root {oids.KOMMUN_ROOT} and a 4-digit kommunkod")
-    if t is OrgType.LAN and (oid.root != oids.LAN_ROOT or not _LAN_CODE.match(oid.extension)):
+    if t is OrgType.LAN and (oid.root != oids.LAN_ROOT or not _LAN_CODE.fullmatch(oid.extension)):
         raise DomainError("ORG_ID", f"a Lan needs root {oids.LAN_ROOT} and a 2-digit länskod")
     if t is OrgType.LAND and (oid.root != oids.LAND_ROOT or oid.extension != oids.LAND_EXTENSION):
         raise DomainError("ORG_ID", f"Land is root {oids.LAND_ROOT}, extension SE")

@@ -13,7 +13,7 @@ _DATE = re.compile(r"^(19|20)\d\d(0[1-9]|1[012])(0[1-9]|[12][0-9]|3[01])$")
 
 def parse_date(text: str, *, field: str = "date") -> date:
     """Parse the contract's DateType (YYYYMMDD, years 1900–2099) into a real calendar date."""
-    if not isinstance(text, str) or not _DATE.match(text):
+    if not isinstance(text, str) or not _DATE.fullmatch(text):
         raise DomainError("BAD_DATE", f"{text!r} is not a date of the form YYYYMMDD", field=field)
     try:
         return date(int(text[:4]), int(text[4:6]), int(text[6:]))
