@@ -16,7 +16,7 @@ from fastapi.responses import Response
 
 from .. import __version__
 from ..context import AppContext
-from . import dcat, docs_ui, openapi_doc, problems
+from . import docs_ui, openapi_doc, problems
 from .api import router
 from .conditional import etag_for, not_modified, validators
 from .state import ViewCache
@@ -89,6 +89,8 @@ def mount(app: FastAPI, ctx: AppContext) -> None:
     @app.api_route("/datasets/dcat", methods=["GET", "HEAD"], include_in_schema=False)
     def dcat_catalogue(request: Request) -> Response:
         """The DCAT-AP-SE catalogue: RDF/XML, or Turtle / JSON-LD by Accept (or ``?format=ttl|jsonld|rdfxml``)."""
+        from . import dcat  # rdflib is imported on first use, not at server start
+
         fmt = request.query_params.get("format")
         if fmt is not None:
             media = dcat.FORMAT_ALIASES.get(fmt.lower()[:20])
