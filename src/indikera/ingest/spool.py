@@ -86,7 +86,7 @@ class FamilySpool:
             return
         fh = self._files.get(family)
         if fh is None:
-            fh = self._files[family] = tempfile.SpooledTemporaryFile(max_size=256 * 1024)
+            fh = self._files[family] = tempfile.SpooledTemporaryFile(max_size=64 * 1024)  # many groups: keep each small
         pickle.dump(buf, fh, protocol=pickle.HIGHEST_PROTOCOL)
         self._buffers[family] = []
 
