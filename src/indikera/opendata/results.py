@@ -150,37 +150,40 @@ class ItemBuilder:
         return text
 
     def __call__(self, row: Any) -> dict[str, Any]:
+        # Plain tuple indexing: attribute access on SQLAlchemy rows costs more than building the whole item.
+        (_id, indicator_id, version, period_start, period_end, organisation_id, stratum, kind, rate, numerator,
+         denominator, value, population, cohort, reason_code, ci_low, ci_high, sd, coverage, exclusions, reference,
+         first_encounter, last_encounter, source_system_id, updated) = tuple(row)
         view = self.view
-        org = self._orgs.get(row.organisation_id)
+        org = self._orgs.get(organisation_id)
         if org is None:
-            org = self._orgs[row.organisation_id] = org_json(view.orgs[row.organisation_id], view)
-        src = self._sources.get(row.source_system_id, False)
+            org = self._orgs[organisation_id] = org_json(view.orgs[organisation_id], view)
+        src = self._sources.get(source_system_id, False)
         if src is False:
-            s = view.sources.get(row.source_system_id)
-            src = self._sources[row.source_system_id] = {"root": s[0], "id": s[1], "name": s[2]} if s else None
-        updated = row.updated_at
+            s = view.sources.get(source_system_id)
+            src = self._sources[source_system_id] = {"root": s[0], "id": s[1], "name": s[2]} if s else None
         return {
-            "measureId": view.indicators[row.indicator_id].measure_id,
-            "version": row.version,
-            "periodStart": self._date(row.period_start),
-            "periodEnd": self._date(row.period_end),
+            "measureId": view.indicators[indicator_id].measure_id,
+            "version": version,
+            "periodStart": self._date(period_start),
+            "periodEnd": self._date(period_end),
             "organisation": org,
-            "stratum": row.stratum or None,
-            "kind": row.kind,
-            "rate": row.rate,
-            "numerator": row.numerator,
-            "denominator": row.denominator,
-            "value": row.value,
-            "measurePopulation": row.population,
-            "cohort": row.cohort,
-            "reasonCode": row.reason_code,
-            "confidenceInterval": {"low": row.ci_low, "high": row.ci_high} if row.ci_low is not None else None,
-            "standardDeviation": row.standard_deviation,
-            "coverage": row.coverage,
-            "exclusions": row.exclusions,
-            "referenceInterval": row.reference_interval,
-            "firstServiceEncounter": self._date(row.first_encounter),
-            "lastServiceEncounter": self._date(row.last_encounter),
+            "stratum": stratum or None,
+            "kind": kind,
+            "rate": rate,
+            "numerator": numerator,
+            "denominator": denominator,
+            "value": value,
+            "measurePopulation": population,
+            "cohort": cohort,
+            "reasonCode": reason_code,
+            "confidenceInterval": {"low": ci_low, "high": ci_high} if ci_low is not None else None,
+            "standardDeviation": sd,
+            "coverage": coverage,
+            "exclusions": exclusions,
+            "referenceInterval": reference,
+            "firstServiceEncounter": self._date(first_encounter),
+            "lastServiceEncounter": self._date(last_encounter),
             "sourceSystem": src,
             # SQLite gives naive UTC datetimes; PostgreSQL aware ones
             "updatedAt": (updated.isoformat() + "Z") if updated.tzinfo is None else iso(updated),

@@ -79,18 +79,22 @@ class VisRows:
 
     def row(self, r: Any) -> list[str] | None:
         """The VIS cells of one stored measurement row; None when the organisation has no VIS form."""
-        org = self._org_cells(r.organisation_id)
+        # Plain tuple indexing (``results.COLUMNS`` order): attribute access on SQLAlchemy rows is slow.
+        (_id, indicator_id, version, period_start, period_end, organisation_id, _stratum, kind, rate, numerator,
+         denominator, value, population, cohort, reason_code, ci_low, ci_high, sd, coverage, exclusions, reference,
+         _first, _last, source_system_id, _updated) = tuple(r)
+        org = self._org_cells(organisation_id)
         if org is None:
             return None
-        src = self.view.sources.get(r.source_system_id) or ("", "", "")
-        ref = number(r.reference_interval)
-        proportion = r.kind == "proportion"
+        src = self.view.sources.get(source_system_id) or ("", "", "")
+        ref = number(reference)
+        proportion = kind == "proportion"
         return [
-            self.view.indicators[r.indicator_id].measure_id, str(r.version), self._date(r.period_start), self._date(r.period_end),
-            number(r.rate), number(r.numerator, count=True), number(r.denominator, count=True), number(r.value),
-            number(r.population, count=True), number(r.cohort, count=True), number(r.coverage), number(r.ci_low),
-            number(r.ci_high), number(r.standard_deviation), number(r.exclusions, count=True),
-            ref if proportion else "", "" if proportion else ref, r.reason_code or "",
+            self.view.indicators[indicator_id].measure_id, str(version), self._date(period_start), self._date(period_end),
+            number(rate), number(numerator, count=True), number(denominator, count=True), number(value),
+            number(population, count=True), number(cohort, count=True), number(coverage), number(ci_low),
+            number(ci_high), number(sd), number(exclusions, count=True),
+            ref if proportion else "", "" if proportion else ref, reason_code or "",
             *org, src[1], src[2],
         ]
 
