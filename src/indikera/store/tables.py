@@ -156,3 +156,13 @@ settings = Table(
     Column("key", String(100), primary_key=True),
     Column("value", Text, nullable=False),
 )
+
+# A counter the database bumps (by triggers, migration 0004) on every change to a table an answer depends
+# on. Readers use it to know a cached result is still exact; no writer has to remember to invalidate.
+data_version = Table(
+    "data_version",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("version", BigInteger, nullable=False),
+)
+

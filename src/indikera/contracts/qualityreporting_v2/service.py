@@ -22,6 +22,8 @@ from ..envelope import Request as SoapRequest
 from ..soap import CONTENT_TYPE
 from . import answer as answers
 from . import request as requests
+from .checksum_cache import SummaryCache, current_version
+from .checksum_cache import key as cache_key
 from .directory import CACHE
 from .store_query import Selection, answer_rows, checksum_rows, count_matching, select_for
 
@@ -34,18 +36,42 @@ class Outcome:
     answer: answers.Answer
     returned: int
     selection: Selection | None = None  # to count what was withheld, after the answer has been sent
+    cached_for: tuple[requests.Query, Audience] | None = None  # a cached answer selects only for the audit
 
     def withheld(self, ctx: AppContext) -> int:
-        if self.selection is None:
-            return 0
         with ctx.engine.connect() as conn:
-            return max(0, count_matching(conn, self.selection) - self.returned)
+            selection = self.selection
+            if selection is None and self.cached_for is not None:
+                selection = select_for(conn, *self.cached_for)
+            if selection is None:
+                return 0
+            return max(0, count_matching(conn, selection) - self.returned)
+
+
+def summary_cache(ctx: AppContext) -> SummaryCache:
+    """One cache per application context (per database)."""
+    cache = getattr(ctx, "_checksum_cache", None)
+    if cache is None:
+        cache = SummaryCache()
+        ctx._checksum_cache = cache  # type: ignore[attr-defined]
+    return cache
 
 
 def answer_query(ctx: AppContext, query: requests.Query, audience: Audience) -> Outcome:
-    """The answer to ``query`` as ``audience`` may see it (checksum-only reads stored hashes alone)."""
+    """The answer to ``query`` as ``audience`` may see it.
+
+    Checksum-only answers come from the summary cache when the data version is unchanged (one primary-key
+    look-up), else from the stored hashes alone; every computed summary is cached under its version.
+    """
     settings = ctx.settings
+    cache = summary_cache(ctx)
     with ctx.engine.connect() as conn:
+        version = current_version(conn)
+        k = cache_key(version, query, audience) if version is not None else None
+        if k is not None and not query.include_measurements:
+            cached = cache.get(k)
+            if cached is not None:
+                return Outcome(answers.checksum_only(settings, cached), cached.count, cached_for=(query, audience))
         selection = select_for(conn, query, audience)
         if selection is None:
             summary = answers.Summary(EMPTY_CHECKSUM, query.start, query.end, 0)
@@ -64,6 +90,8 @@ def answer_query(ctx: AppContext, query: requests.Query, audience: Audience) -> 
     if result.size > settings.soap_max_response_bytes:
         result.close()
         raise answers.too_large(settings.soap_max_response_bytes)
+    if k is not None:
+        cache.put(k, result.summary)
     return Outcome(result, result.summary.count, selection)
 
 
