@@ -32,11 +32,17 @@ def key(version: int, query: Query, audience: Audience) -> Hashable:
     return (version, tuple(sorted(set(query.measure_ids))), query.start, query.end, audience.consumer_hsa_id, audience.on)
 
 
+def count_key(version: int, query: Query) -> Hashable:
+    """How many measurements match regardless of visibility (the audit's withheld count) depends on less."""
+    return ("count", version, tuple(sorted(set(query.measure_ids))), query.start, query.end)
+
+
 class SummaryCache:
     """A small thread-safe LRU of summaries; entries of older versions simply age out."""
 
     def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
         self._items: OrderedDict[Hashable, Summary] = OrderedDict()
+        self._counts: OrderedDict[Hashable, int] = OrderedDict()
         self._lock = threading.Lock()
         self._max = max_entries
 
@@ -54,6 +60,18 @@ class SummaryCache:
             while len(self._items) > self._max:
                 self._items.popitem(last=False)
 
+    def get_count(self, k: Hashable) -> int | None:
+        with self._lock:
+            return self._counts.get(k)
+
+    def put_count(self, k: Hashable, count: int) -> None:
+        with self._lock:
+            self._counts[k] = count
+            self._counts.move_to_end(k)
+            while len(self._counts) > self._max:
+                self._counts.popitem(last=False)
+
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+            self._counts.clear()

@@ -6,6 +6,7 @@ like an unknown id (no values, no fault), and only counted as withheld in the au
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass
 
 from starlette.requests import Request
@@ -23,6 +24,7 @@ from ..soap import CONTENT_TYPE
 from . import answer as answers
 from . import request as requests
 from .checksum_cache import SummaryCache, current_version
+from .checksum_cache import count_key
 from .checksum_cache import key as cache_key
 from .directory import CACHE
 from .store_query import Selection, answer_rows, checksum_rows, count_matching, select_for
@@ -37,15 +39,22 @@ class Outcome:
     returned: int
     selection: Selection | None = None  # to count what was withheld, after the answer has been sent
     cached_for: tuple[requests.Query, Audience] | None = None  # a cached answer selects only for the audit
+    count_key: Hashable | None = None  # where the matching count is cached (same data version)
 
     def withheld(self, ctx: AppContext) -> int:
-        with ctx.engine.connect() as conn:
-            selection = self.selection
-            if selection is None and self.cached_for is not None:
-                selection = select_for(conn, *self.cached_for)
-            if selection is None:
-                return 0
-            return max(0, count_matching(conn, selection) - self.returned)
+        cache = summary_cache(ctx)
+        matching = cache.get_count(self.count_key) if self.count_key is not None else None
+        if matching is None:
+            with ctx.engine.connect() as conn:
+                selection = self.selection
+                if selection is None and self.cached_for is not None:
+                    selection = select_for(conn, *self.cached_for)
+                if selection is None:
+                    return 0
+                matching = count_matching(conn, selection)
+            if self.count_key is not None:
+                cache.put_count(self.count_key, matching)
+        return max(0, matching - self.returned)
 
 
 def summary_cache(ctx: AppContext) -> SummaryCache:
@@ -68,10 +77,11 @@ def answer_query(ctx: AppContext, query: requests.Query, audience: Audience) -> 
     with ctx.engine.connect() as conn:
         version = current_version(conn)
         k = cache_key(version, query, audience) if version is not None else None
+        ck = count_key(version, query) if version is not None else None
         if k is not None and not query.include_measurements:
             cached = cache.get(k)
             if cached is not None:
-                return Outcome(answers.checksum_only(settings, cached), cached.count, cached_for=(query, audience))
+                return Outcome(answers.checksum_only(settings, cached), cached.count, cached_for=(query, audience), count_key=ck)
         selection = select_for(conn, query, audience)
         if selection is None:
             summary = answers.Summary(EMPTY_CHECKSUM, query.start, query.end, 0)
@@ -92,7 +102,7 @@ def answer_query(ctx: AppContext, query: requests.Query, audience: Audience) -> 
         raise answers.too_large(settings.soap_max_response_bytes)
     if k is not None:
         cache.put(k, result.summary)
-    return Outcome(result, result.summary.count, selection)
+    return Outcome(result, result.summary.count, selection, count_key=ck)
 
 
 def handle(ctx: AppContext, http_request: Request, soap: SoapRequest, call: Call) -> Response:
