@@ -7,9 +7,16 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
-from .config import Settings, load_settings, redact_url
+from .cli_support import get_settings
+from .config import redact_url
 
 console = Console(stderr=True)
 app = typer.Typer(
@@ -27,14 +34,6 @@ DbOption = Annotated[Optional[str], typer.Option("--db", help="Database URL (def
 ConfigOption = Annotated[Optional[Path], typer.Option("--config", help="TOML configuration file (default: ./indikera.toml).")]
 DEMO_DB_URL = "sqlite:///indikera-demo.db"
 
-
-def get_settings(db: str | None = None, config: Path | None = None) -> Settings:
-    try:
-        settings = load_settings(config)
-    except (ValueError, FileNotFoundError) as exc:
-        console.print(f"[red]Fel i konfigurationen:[/red] {exc}")
-        raise typer.Exit(2) from None
-    return settings.with_overrides(database_url=db)
 
 
 @db_app.command("upgrade")

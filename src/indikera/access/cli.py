@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import json
 import re
 import time
@@ -14,6 +13,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from ..cli_support import ByOption as ByOpt
+from ..cli_support import ConfigOption as ConfigOpt
+from ..cli_support import DbOption as DbOpt
+from ..cli_support import actor_of as _actor
+from ..cli_support import migrated_engine
+
 err = Console(stderr=True)
 
 
@@ -21,9 +26,6 @@ def out() -> Console:
     """Made per use, so the width follows the terminal (or COLUMNS) of this run."""
     return Console()
 
-DbOpt = Annotated[Optional[str], typer.Option("--db", help="Database URL (default: INDIKERA_DATABASE_URL or sqlite:///indikera.db).")]
-ConfigOpt = Annotated[Optional[Path], typer.Option("--config", help="TOML configuration file (default: ./indikera.toml).")]
-ByOpt = Annotated[Optional[str], typer.Option("--by", help="Who does this (for the audit log; default: the OS user).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output (JSON lines).")]
 
 agreements_app = typer.Typer(help="Avtal (CPUA) med konsumenter om begränsade indikatorer. (Consumer agreements.)", no_args_is_help=True)
@@ -32,24 +34,7 @@ certs_app = typer.Typer(help="Certifikatverktyg. (Certificate tools.)", no_args_
 
 
 def _engine(db: str | None, config: Path | None):
-    from ..cli import get_settings
-    from ..store import db as store_db
-
-    settings = get_settings(db, config)
-    engine = store_db.make_engine(settings.database_url)
-    if not store_db.has_tables(engine) or not store_db.is_up_to_date(engine):
-        err.print("[red]Databasen saknar tabeller eller är inte uppdaterad; kör `indikera db upgrade`.[/red] (Database not migrated.)")
-        raise typer.Exit(1)
-    return engine
-
-
-def _actor(by: str | None) -> str:
-    if by and by.strip():
-        return by.strip()[:200]
-    try:
-        return f"cli:{getpass.getuser()}"
-    except Exception:  # no user name in some containers
-        return "cli:okänd"
+    return migrated_engine(db, config)[1]
 
 
 def _date(text: str | None, option: str) -> date | None:

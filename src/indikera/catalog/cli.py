@@ -6,7 +6,6 @@ Exit codes: 0 ok, 1 rejected (findings with errors, a refused change), 2 usage.
 
 from __future__ import annotations
 
-import getpass
 import json
 from enum import Enum
 from pathlib import Path
@@ -16,6 +15,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from ..cli_support import ByOption as ByOpt
+from ..cli_support import ConfigOption as ConfigOpt
+from ..cli_support import DbOption as DbOpt
+from ..cli_support import actor_of, migrated_engine
 from .findings import Finding
 
 out = Console()
@@ -27,9 +30,6 @@ catalog_app = typer.Typer(
     no_args_is_help=True,
 )
 
-DbOpt = Annotated[Optional[str], typer.Option("--db", help="Database URL (default: INDIKERA_DATABASE_URL or sqlite:///indikera.db).")]
-ConfigOpt = Annotated[Optional[Path], typer.Option("--config", help="TOML configuration file (default: ./indikera.toml).")]
-ByOpt = Annotated[Optional[str], typer.Option("--by", help="Vem som gör ändringen (default: OS-användaren). (Who makes the change.)")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Maskinläsbar utdata (JSON). (Machine-readable output.)")]
 ReasonOpt = Annotated[str, typer.Option("--reason", help="Varför (sparas i publiceringsloggen). (Why; recorded.)")]
 SCHEMA = Path(__file__).with_name("schema") / "catalog.schema.json"
@@ -43,41 +43,7 @@ class LevelChoice(str, Enum):
 
 def engine_for(db: str | None, config: Path | None, *, required: bool = True):
     """The migrated database's engine; None (when not ``required``) if it is not set up."""
-    from sqlalchemy.engine import make_url
-
-    from ..config import load_settings
-    from ..store import db as store_db
-
-    try:
-        settings = load_settings(config).with_overrides(database_url=db)
-    except (ValueError, FileNotFoundError) as exc:
-        err.print(f"[red]Fel i konfigurationen:[/red] {exc}")
-        raise typer.Exit(2) from None
-    url = make_url(settings.database_url)
-    if not required and url.get_backend_name() == "sqlite" and url.database and not Path(url.database).exists():
-        return None  # validating a file must not create an empty database as a side effect
-    engine = store_db.make_engine(settings.database_url)
-    try:
-        ready = store_db.has_tables(engine) and store_db.is_up_to_date(engine)
-    except Exception:  # unreachable server: say so below
-        ready = False
-    if not ready:
-        engine.dispose()
-        if not required:
-            return None
-        err.print("[red]Databasen saknas eller är inte uppdaterad; kör `indikera db upgrade`.[/red] (Database not migrated.)")
-        raise typer.Exit(1)
-    return engine
-
-
-def actor_of(by: str | None) -> str:
-    """``--by``, or the OS user (as ``cli:<user>``): who a change is recorded as."""
-    if by and by.strip():
-        return by.strip()[:200]
-    try:
-        return f"cli:{getpass.getuser()}"
-    except Exception:  # no user name in some containers
-        return "cli:okänd"
+    return migrated_engine(db, config, required=required)[1]
 
 
 def _read(path: Path) -> bytes:

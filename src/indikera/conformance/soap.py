@@ -44,7 +44,7 @@ class Exchange:
         """The AggregatedQualityReport element, when the answer is a well-formed response."""
         if self.root is None:
             return None
-        return self.root.find(f"soap:Body/gqi:GetQualityIndicatorsResponse/gqi:AggregatedQualityReport", NSMAP)
+        return self.root.find("soap:Body/gqi:GetQualityIndicatorsResponse/gqi:AggregatedQualityReport", NSMAP)
 
     def text(self, path: str) -> str | None:
         rep = self.report

@@ -12,8 +12,17 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
+
+from ..cli_support import ConfigOption, DbOption, migrated_engine
 
 import_app = typer.Typer(
     help="Importera registerresultat (VIS-filer CSV/XLSX, JSON) och visa importhistorik. "
@@ -23,21 +32,9 @@ import_app = typer.Typer(
 console = Console(stderr=True, emoji=False)  # "fil.csv:100:" must not become an emoji
 out = Console(emoji=False)
 
-DbOption = Annotated[Optional[str], typer.Option("--db", help="Database URL (default: INDIKERA_DATABASE_URL or sqlite:///indikera.db).")]
-ConfigOption = Annotated[Optional[Path], typer.Option("--config", help="TOML configuration file (default: ./indikera.toml).")]
-
 
 def _engine(db: str | None, config: Path | None):
-    from ..cli import get_settings
-    from ..store import db as store_db
-
-    settings = get_settings(db, config)
-    engine = store_db.make_engine(settings.database_url)
-    if not store_db.has_tables(engine) or not store_db.is_up_to_date(engine):
-        console.print("[red]Databasen saknar tabeller eller har gamla migreringar – kör [bold]indikera db upgrade[/bold].[/red]"
-                      " (The database is not migrated: run indikera db upgrade.)")
-        raise typer.Exit(1)
-    return settings, engine
+    return migrated_engine(db, config)
 
 
 @import_app.command("results")

@@ -6,7 +6,7 @@ commands are added to that group. If the group does not exist, they go to a ``ba
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
