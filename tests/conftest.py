@@ -58,6 +58,14 @@ def pytest_sessionfinish(session, exitstatus):
         pg.drop_database(name)
 
 
+def pytest_sessionstart(session):
+    """On CI the official contract (the test oracle) must be there: its tests may not skip silently."""
+    from .support import oracle
+
+    if ON_CI and not oracle.available():
+        raise pytest.UsageError(f"CI requires the official contract package at {oracle.CONTRACT}")
+
+
 def _truncate(engine: Engine) -> None:
     # data_version keeps its one row: the triggers of migration 0004 bump it, they never create it.
     tables = [t.name for t in reversed(metadata.sorted_tables) if t.name != "data_version"]
