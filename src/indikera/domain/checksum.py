@@ -26,7 +26,30 @@ def _num(value: float | None) -> str:
     return "" if value is None else repr(float(value))
 
 
+_DATES: dict = {}
+
+
+def _date(value) -> str:
+    """``format_date`` memoised (a file has few distinct dates; strftime is slow)."""
+    text = _DATES.get(value)
+    if text is None:
+        if len(_DATES) > 100_000:
+            _DATES.clear()
+        text = _DATES[value] = format_date(value)
+    return text
+
+
 def _org(org: Organisation) -> str:
+    # Organisations are frozen (their parents too), so the chain text is computed once per object and kept
+    # in its __dict__ (not a dataclass field: equality, hashing and repr are unaffected).
+    cached = org.__dict__.get("_canonical_chain")
+    if cached is None:
+        cached = _org_text(org)
+        object.__setattr__(org, "_canonical_chain", cached)
+    return cached
+
+
+def _org_text(org: Organisation) -> str:
     parts = []
     for node in org.chain():
         oid = node.org_id
@@ -50,8 +73,8 @@ def canonical_text(m: Measurement) -> str:
     fields = (
         m.measure_id,
         str(m.version),
-        format_date(m.period.start),
-        format_date(m.period.end),
+        _date(m.period.start),
+        _date(m.period.end),
         m.stratum,
         *values,
         _num(m.ci.low if m.ci else None),
@@ -60,8 +83,8 @@ def canonical_text(m: Measurement) -> str:
         _num(m.coverage),
         _num(m.exclusions),
         _num(m.reference_interval),
-        format_date(m.first_encounter) if m.first_encounter else "",
-        format_date(m.last_encounter) if m.last_encounter else "",
+        _date(m.first_encounter) if m.first_encounter else "",
+        _date(m.last_encounter) if m.last_encounter else "",
         _org(m.organisation),
         "/".join((m.source_system.root, m.source_system.extension, m.source_system.name)),
     )

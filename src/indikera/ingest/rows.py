@@ -77,8 +77,8 @@ class RowReader:
         t = text.replace("\u00a0", "").replace(" ", "")
         if self.ctx.decimal_comma or "." not in t:
             t = t.replace(",", ".") if t.count(",") == 1 else t
-        if t.lower() in _BAD_NUMBERS:
-            raise self.err(col, "NOT_A_NUMBER", f"{text!r} är inget ändligt tal", f"{text!r} is not a finite number")
+        # "nan", "inf", "infinity" (any case, any sign: _BAD_NUMBERS) all parse and fail isfinite below,
+        # with the same message, so they need no separate test here.
         try:
             value = float(t)
         except ValueError:
@@ -198,9 +198,10 @@ class RowReader:
 
     _ORG_COLUMNS = ("CountryName", "RegionOrganisationId", "RegionName", "MunicipalityOrganisationID", "MunicipalityName",
                     "HospitalName", "HospitalHSAID", "HospitalOrganisationId", "UnitHSAID", "UnitName")
+    _ORG_DEFAULTS = ("",) * len(_ORG_COLUMNS)
 
     def _organisation(self, c: dict[str, str]) -> Organisation:
-        raw = tuple(c.get(k, "") for k in self._ORG_COLUMNS)
+        raw = tuple(map(c.get, self._ORG_COLUMNS, self._ORG_DEFAULTS))
         org = self._org_cache.get(raw)
         if org is None:
             org = self._org_cache[raw] = self._new_organisation(c)

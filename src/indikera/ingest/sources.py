@@ -205,7 +205,7 @@ def read_csv(path: Path, problems: Problems, max_line_bytes: int) -> Table:
                                  f"raden har {len(record)} fält men rubriken har {n} – trunkerad rad eller fel avgränsare?",
                                  f"the row has {len(record)} fields, the header {n}: truncated line or wrong delimiter?")
                     continue
-                yield line, {h: c.strip() for h, c in zip(header, record)}
+                yield line, dict(zip(header, map(str.strip, record)))
         except csv.Error as exc:
             problems.add(start, None, "CSV_SYNTAX", f"CSV-fel: {exc} (t.ex. ett citattecken som aldrig avslutas)",
                          f"CSV error: {exc} (e.g. an unterminated quote)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Callable
+from operator import itemgetter
 
 from sqlalchemy import Connection, bindparam, delete, select, update
 
@@ -21,9 +22,16 @@ SNAPSHOT = (
 )
 
 
+_SNAPSHOT_VALUES = itemgetter(*SNAPSHOT)
+
+
 def _snapshot(row) -> dict:
-    get = row.get if isinstance(row, dict) else lambda k: getattr(row, k)
-    return {k: get(k) for k in SNAPSHOT}
+    if isinstance(row, dict):
+        try:
+            return dict(zip(SNAPSHOT, _SNAPSHOT_VALUES(row)))  # rows from measurement_row have every key
+        except KeyError:
+            return {k: row.get(k) for k in SNAPSHOT}
+    return {k: getattr(row, k) for k in SNAPSHOT}
 
 
 class Writer:
@@ -100,13 +108,21 @@ def _converters(dialect: str, cols: list[str]) -> list[tuple[int, Callable]]:
             s = dates[v] = v.isoformat()
         return s
 
+    times: dict = {}
+
+    def sqlite_time(v):  # one import uses one timestamp: format it once
+        s = times.get(v)
+        if s is None:
+            s = times[v] = v.strftime("%Y-%m-%d %H:%M:%S.%f")
+        return s
+
     for i, c in enumerate(cols):
         if c in _JSON_COLUMNS:
             out.append((i, json.dumps))
         elif dialect == "sqlite" and c in _DATE_COLUMNS:
             out.append((i, sqlite_date))
         elif dialect == "sqlite" and c in _TIME_COLUMNS:
-            out.append((i, lambda v: v.strftime("%Y-%m-%d %H:%M:%S.%f")))
+            out.append((i, sqlite_time))
     return out
 
 
@@ -118,8 +134,9 @@ def _bulk_insert(conn: Connection, table: str, rows: list[dict]) -> None:
     mark = "?" if dialect == "sqlite" else "%s"
     convert = _converters(dialect, cols)
     params = []
+    values_of = itemgetter(*cols) if len(cols) > 1 else (lambda r: (r[cols[0]],))
     for r in rows:
-        values = [r[c] for c in cols]
+        values = list(values_of(r))
         for i, f in convert:
             if values[i] is not None:
                 values[i] = f(values[i])

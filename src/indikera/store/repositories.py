@@ -159,43 +159,46 @@ def create_batch(conn: Connection, *, registry: str, file_name: str, sha256: str
 def measurement_row(m: Measurement, *, indicator_id: int, organisation_id: int, source_system_id: int, batch_id: int) -> dict:
     """The ``measurements`` row for a domain measurement (values flattened, content hash computed)."""
     r = m.result
-    row = dict(
-        indicator_id=indicator_id,
-        version=m.version,
-        period_start=m.period.start,
-        period_end=m.period.end,
-        organisation_id=organisation_id,
-        stratum=m.stratum,
-        kind="missing",
-        rate=None,
-        numerator=None,
-        denominator=None,
-        value=None,
-        population=None,
-        cohort=None,
-        reason_code=None,
-        ci_low=m.ci.low if m.ci else None,
-        ci_high=m.ci.high if m.ci else None,
-        standard_deviation=m.standard_deviation,
-        coverage=m.coverage,
-        exclusions=m.exclusions,
-        reference_interval=m.reference_interval,
-        first_encounter=m.first_encounter,
-        last_encounter=m.last_encounter,
-        source_system_id=source_system_id,
-        batch_id=batch_id,
-        content_hash=content_hash(m),
-        updated_at=utcnow(),
-    )
+    kind = "missing"
+    rate = numerator = denominator = value = population = cohort = reason_code = None
     if isinstance(r, Proportion):
-        row.update(kind="proportion", rate=r.rate, numerator=r.numerator, denominator=r.denominator)
+        kind, rate, numerator, denominator = "proportion", r.rate, r.numerator, r.denominator
     elif isinstance(r, Continuous):
-        row.update(kind="continuous", value=r.value, population=r.population)
+        kind, value, population = "continuous", r.value, r.population
     elif isinstance(r, Cohort):
-        row.update(kind="cohort", cohort=r.count)
+        kind, cohort = "cohort", r.count
     else:
-        row.update(reason_code=r.reason.value)
-    return row
+        reason_code = r.reason.value
+    ci = m.ci
+    period = m.period
+    return {
+        "indicator_id": indicator_id,
+        "version": m.version,
+        "period_start": period.start,
+        "period_end": period.end,
+        "organisation_id": organisation_id,
+        "stratum": m.stratum,
+        "kind": kind,
+        "rate": rate,
+        "numerator": numerator,
+        "denominator": denominator,
+        "value": value,
+        "population": population,
+        "cohort": cohort,
+        "reason_code": reason_code,
+        "ci_low": ci.low if ci else None,
+        "ci_high": ci.high if ci else None,
+        "standard_deviation": m.standard_deviation,
+        "coverage": m.coverage,
+        "exclusions": m.exclusions,
+        "reference_interval": m.reference_interval,
+        "first_encounter": m.first_encounter,
+        "last_encounter": m.last_encounter,
+        "source_system_id": source_system_id,
+        "batch_id": batch_id,
+        "content_hash": content_hash(m),
+        "updated_at": utcnow(),
+    }
 
 
 def measurement_from_row(row, *, measure_id: str, organisation: Organisation, source_system: SourceSystem) -> Measurement:
