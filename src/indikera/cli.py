@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -101,7 +102,7 @@ def serve(
     from .store import db as store_db
 
     settings = get_settings(db, config)
-    if demo_data and db is None and "INDIKERA_DATABASE_URL" not in __import__("os").environ:
+    if demo_data and db is None and "INDIKERA_DATABASE_URL" not in os.environ:
         settings = settings.with_overrides(database_url=DEMO_DB_URL)
     store_db.upgrade(settings.database_url)
     ctx = AppContext.from_settings(settings)
