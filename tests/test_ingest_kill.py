@@ -64,6 +64,14 @@ def _holds_write_lock(url: str) -> bool:
     return n > 0
 
 
+def _triggers(engine) -> list[tuple]:
+    with engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            return conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name")).all()
+        return conn.execute(text("SELECT tgname, tgrelid::regclass::text FROM pg_trigger WHERE NOT tgisinternal "
+                                 "ORDER BY tgname")).all()
+
+
 def _import(engine, path: Path) -> None:
     from indikera.config import Settings
     from indikera.ingest.importer import apply, validate
@@ -82,11 +90,15 @@ def test_sigkill_mid_import_changes_nothing(db_url, tmp_path):
     write_csv(base, sample())
     _import(engine, base)
     big = tmp_path / "big.csv"
-    write_csv(big, sample() + many(1000))  # changes nothing of the base, adds 10 000 values
-    before = snapshot(engine)
+    write_csv(big, sample() + many(4000))  # changes nothing of the base, adds 40 000 values
+    before, triggers = snapshot(engine), _triggers(engine)
     proc = _start(big, db_url)
     _wait_for_write_phase(proc)
-    time.sleep(0.3)
+    for _ in range(200):  # kill inside the transaction, while it writes (SQLite: its per-row triggers dropped)
+        if _holds_write_lock(db_url):
+            break
+        time.sleep(0.01)
+    time.sleep(0.2)
     assert proc.poll() is None, "the import finished before it could be killed: make the file larger"
     assert _holds_write_lock(db_url), "the import should be inside its transaction"
     proc.send_signal(signal.SIGKILL)
@@ -96,6 +108,7 @@ def test_sigkill_mid_import_changes_nothing(db_url, tmp_path):
             break
         time.sleep(0.1)
     assert snapshot(engine) == before
+    assert _triggers(engine) == triggers  # the data-version triggers are back with the rollback
     # And the database is fully usable: a later import goes through.
     o = organisations()
     small = tmp_path / "small.csv"

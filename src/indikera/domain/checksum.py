@@ -59,36 +59,65 @@ def _org_text(org: Organisation) -> str:
     return ">".join(parts)
 
 
+def result_values(kind: str, rate=None, numerator=None, denominator=None, value=None, population=None, cohort=None,
+                  reason: str | None = None) -> tuple[str, ...]:
+    """The measure-kind part of the canonical text, from flat values (as stored or imported)."""
+    if kind == "proportion":
+        return ("proportion", _num(rate), _num(numerator), _num(denominator))
+    if kind == "continuous":
+        return ("continuous", _num(value), _num(population))
+    if kind == "cohort":
+        return ("cohort", _num(cohort))
+    return ("missing", reason or "")
+
+
+def canonical_text_of(measure_id: str, version: int, start, end, stratum: str, values: tuple[str, ...],
+                      ci_low, ci_high, standard_deviation, coverage, exclusions, reference_interval,
+                      first_encounter, last_encounter, organisation: Organisation, source_text: str) -> str:
+    """Step 1 from flat fields: the one implementation, used for domain objects and import rows alike."""
+    return "|".join((
+        measure_id,
+        str(version),
+        _date(start),
+        _date(end),
+        stratum,
+        *values,
+        _num(ci_low),
+        _num(ci_high),
+        _num(standard_deviation),
+        _num(coverage),
+        _num(exclusions),
+        _num(reference_interval),
+        _date(first_encounter) if first_encounter else "",
+        _date(last_encounter) if last_encounter else "",
+        _org(organisation),
+        source_text,
+    ))
+
+
+def source_text(root: str, extension: str, name: str) -> str:
+    return "/".join((root, extension, name))
+
+
 def canonical_text(m: Measurement) -> str:
     r = m.result
     if isinstance(r, Proportion):
-        values = ("proportion", _num(r.rate), _num(r.numerator), _num(r.denominator))
+        values = result_values("proportion", rate=r.rate, numerator=r.numerator, denominator=r.denominator)
     elif isinstance(r, Continuous):
-        values = ("continuous", _num(r.value), _num(r.population))
+        values = result_values("continuous", value=r.value, population=r.population)
     elif isinstance(r, Cohort):
-        values = ("cohort", _num(r.count))
+        values = result_values("cohort", cohort=r.count)
     else:
         assert isinstance(r, Missing)
-        values = ("missing", r.reason.value)
-    fields = (
-        m.measure_id,
-        str(m.version),
-        _date(m.period.start),
-        _date(m.period.end),
-        m.stratum,
-        *values,
-        _num(m.ci.low if m.ci else None),
-        _num(m.ci.high if m.ci else None),
-        _num(m.standard_deviation),
-        _num(m.coverage),
-        _num(m.exclusions),
-        _num(m.reference_interval),
-        _date(m.first_encounter) if m.first_encounter else "",
-        _date(m.last_encounter) if m.last_encounter else "",
-        _org(m.organisation),
-        "/".join((m.source_system.root, m.source_system.extension, m.source_system.name)),
+        values = result_values("missing", reason=r.reason.value)
+    ci = m.ci
+    s = m.source_system
+    return canonical_text_of(
+        m.measure_id, m.version, m.period.start, m.period.end, m.stratum, values,
+        ci.low if ci else None, ci.high if ci else None, m.standard_deviation, m.coverage, m.exclusions,
+        m.reference_interval, m.first_encounter, m.last_encounter, m.organisation,
+        source_text(s.root, s.extension, s.name),
     )
-    return "|".join(fields)
 
 
 def content_hash(m: Measurement) -> str:

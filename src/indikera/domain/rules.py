@@ -29,6 +29,7 @@ def find_conflicts(items: Iterable[tuple[SeriesKey, Period]]) -> list[Conflict]:
     conflicts: list[Conflict] = []
     seen: dict[tuple[SeriesKey, Period], int] = {}
     groups: dict[tuple[SeriesKey, tuple[str, int]], list[tuple[Period, int]]] = defaultdict(list)
+    lengths: dict[Period, tuple[str, int]] = {}  # a file has few distinct periods
     for pos, (series, period) in enumerate(items):
         first = seen.get((series, period))
         if first is not None:
@@ -37,7 +38,10 @@ def find_conflicts(items: Iterable[tuple[SeriesKey, Period]]) -> list[Conflict]:
             )
             continue
         seen[(series, period)] = pos
-        groups[(series, period_length_key(period))].append((period, pos))
+        length = lengths.get(period)
+        if length is None:
+            length = lengths[period] = period_length_key(period)
+        groups[(series, length)].append((period, pos))
     for (series, _), periods in groups.items():
         periods.sort()
         for (a, pa), (b, pb) in zip(periods, periods[1:]):

@@ -226,18 +226,30 @@ class MaskingOutcome:
     secondary: int  # values hidden so that the small ones cannot be recovered
 
 
-def _cell(m: Measurement, threshold: int) -> tuple[float | None, bool]:
-    """(size for ranking, needs primary masking); size None: not part of any additive relation."""
+def cell_of(kind: str, *, numerator=None, denominator=None, population=None, count=None, reason: str | None = None,
+            threshold: int, min_cell: int = MIN_CELL) -> tuple[float | None, bool]:
+    """(size for ranking, needs primary masking) from flat values; size None: in no additive relation."""
+    if kind == "proportion":
+        return denominator, needs_masking(numerator=numerator, denominator=denominator, threshold=threshold,
+                                          min_cell=min_cell)
+    if kind == "continuous":
+        if population is None:
+            return None, False
+        return population, needs_masking(population=population, threshold=threshold)
+    if kind == "cohort":
+        return count, needs_masking(count=count, threshold=threshold)
+    return 0.0, reason == ReasonCode.MSK.value
+
+
+def _cell(m: Measurement, threshold: int, min_cell: int) -> tuple[float | None, bool]:
     r = m.result
     if isinstance(r, Proportion):
-        return r.denominator, needs_masking(numerator=r.numerator, denominator=r.denominator, threshold=threshold)
+        return cell_of("proportion", numerator=r.numerator, denominator=r.denominator, threshold=threshold, min_cell=min_cell)
     if isinstance(r, Continuous):
-        if r.population is None:
-            return None, False
-        return r.population, needs_masking(population=r.population, threshold=threshold)
+        return cell_of("continuous", population=r.population, threshold=threshold)
     if isinstance(r, Cohort):
-        return r.count, needs_masking(count=r.count, threshold=threshold)
-    return 0.0, r.reason is ReasonCode.MSK
+        return cell_of("cohort", count=r.count, threshold=threshold)
+    return cell_of("missing", reason=r.reason.value, threshold=threshold)
 
 
 def family_of(measure_id: str, indicators: Mapping[str, Indicator]) -> str:
@@ -246,22 +258,74 @@ def family_of(measure_id: str, indicators: Mapping[str, Indicator]) -> str:
     return ind.parent_measure_id if ind is not None and ind.parent_measure_id else measure_id
 
 
-def mask_measurements(
-    items: Sequence[Measurement], indicators: Mapping[str, Indicator], default_threshold: int, min_cell: int = MIN_CELL
-) -> MaskingOutcome:
-    """Primary masking and secondary suppression over a set of measurements (typically one family).
+def hidden_cells(
+    cells: Iterable[tuple[tuple, float | None, bool, bool]],
+    indicators: Mapping[str, Indicator],
+    parent_of: Mapping[str, str | None],
+) -> set[tuple]:
+    """The cells to hide among ``cells`` = (key, size, small, fixed) with key (measure id, period, stratum,
+    organisation key): every small one plus secondary suppression.
 
-    Each measurement's threshold is its indicator's ``display_threshold``, else ``default_threshold``.
-    Relations are formed per (family, period, stratum): sex parts sum to the parent indicator at the
-    same organisation, and listed organisations sum to their nearest listed ancestor.
+    Relations are formed per (family, period, stratum): sex parts sum to the parent indicator at the same
+    organisation, and listed organisations sum to their nearest listed ancestor (``parent_of`` maps every
+    organisation key to its parent's, unlisted levels included). Groups without a small cell need no
+    relations at all, which keeps a file with few small counts cheap.
     """
     sizes: dict[Hashable, float] = {}
     primary: set[Hashable] = set()
     fixed: set[Hashable] = set()
     groups: dict[tuple, list[tuple[str, str]]] = defaultdict(list)  # (family, period, stratum) → (measure id, org key)
+    families: dict[str, str] = {}
+    for key, size, small, is_fixed in cells:
+        mid, period, stratum, okey = key
+        if small:
+            primary.add(key)
+        if size is not None:
+            sizes[key] = size
+            if is_fixed:
+                fixed.add(key)
+        root = families.get(mid)
+        if root is None:
+            root = families[mid] = family_of(mid, indicators)
+        groups[(root, period, stratum)].append((mid, okey))
+    if not primary:
+        return set()
+    hidden = set(primary)
+    touched = {(families[k[0]], k[1], k[2]) for k in primary}
+    for group in touched:
+        root, period, stratum = group
+        by_mid: dict[str, set[str]] = defaultdict(set)
+        for mid, okey in groups[group]:
+            by_mid[mid].add(okey)
+        rels: list[Relation] = []
+        for mid, orgs in by_mid.items():
+            for rel in hierarchy_relations(orgs, parent_of):
+                rels.append(Relation((mid, period, stratum, rel.total), tuple((mid, period, stratum, p) for p in rel.parts)))
+        subs = [mid for mid in by_mid if mid != root and (ind := indicators.get(mid)) is not None and ind.sex is not None]
+        if root in by_mid and len({indicators[mid].sex for mid in subs}) == 2:
+            for org in by_mid[root]:
+                parts = tuple((mid, period, stratum, org) for mid in sorted(subs) if org in by_mid[mid])
+                if len(parts) == len(subs):
+                    rels.append(Relation((root, period, stratum, org), parts))
+        # Cells of different (family, period, stratum) groups never share a relation: each group alone.
+        if rels:
+            hidden |= suppress(sizes, hidden, rels, fixed)
+    return hidden
+
+
+def mask_measurements(
+    items: Sequence[Measurement], indicators: Mapping[str, Indicator], default_threshold: int, min_cell: int = MIN_CELL
+) -> MaskingOutcome:
+    """Primary masking and secondary suppression over a set of measurements (typically one family).
+
+    Each measurement's threshold is its indicator's ``display_threshold``, else ``default_threshold``;
+    see :func:`hidden_cells` for the relations.
+    """
     parent_of: dict[str, str | None] = {}
     org_keys: dict[int, str] = {}  # id(organisation) → key; organisations are shared objects
     thresholds: dict[str, int] = {}
+    cells = []
+    keys = []
     for m in items:
         org = m.organisation
         okey = org_keys.get(id(org))
@@ -271,46 +335,16 @@ def mask_measurements(
                 parent_of.setdefault(node.key, node.parent.key if node.parent else None)
         threshold = thresholds.get(m.measure_id)
         if threshold is None:
-            ind = indicators.get(m.measure_id)
-            threshold = thresholds[m.measure_id] = (
-                ind.display_threshold if ind is not None and ind.display_threshold is not None else default_threshold)
+            threshold = thresholds[m.measure_id] = threshold_of(m.measure_id, indicators, default_threshold)
         key = (m.measure_id, m.period, m.stratum, okey)
-        size, small = _cell(m, threshold)
-        if small:
-            primary.add(key)
-        if size is not None:
-            sizes[key] = size
-            if isinstance(m.result, Missing) and m.result.reason is not ReasonCode.MSK:
-                fixed.add(key)
-        groups[(family_of(m.measure_id, indicators), m.period, m.stratum)].append((m.measure_id, okey))
-    relations: list[Relation] = []
-    for (root, period, stratum), members in groups.items():
-        by_mid: dict[str, set[str]] = defaultdict(set)
-        for mid, okey in members:
-            by_mid[mid].add(okey)
-        for mid, orgs in by_mid.items():
-            for rel in hierarchy_relations(orgs, parent_of):
-                relations.append(
-                    Relation((mid, period, stratum, rel.total), tuple((mid, period, stratum, p) for p in rel.parts))
-                )
-        subs = [mid for mid in by_mid if mid != root and (ind := indicators.get(mid)) is not None and ind.sex is not None]
-        if root in by_mid and len({indicators[mid].sex for mid in subs}) == 2:
-            for org in by_mid[root]:
-                parts = tuple((mid, period, stratum, org) for mid in sorted(subs) if org in by_mid[mid])
-                if len(parts) == len(subs):
-                    relations.append(Relation((root, period, stratum, org), parts))
-    # Cells of different (family, period, stratum) groups never share a relation: solve each group alone.
-    by_group: dict[tuple, list[Relation]] = defaultdict(list)
-    for rel in relations:
-        by_group[rel.total[1:3]].append(rel)
-    hidden = set(primary)
-    for rels in by_group.values():
-        if any(m in hidden for r in rels for m in r.members):
-            hidden |= suppress(sizes, hidden, rels, fixed)
+        size, small = _cell(m, threshold, min_cell)
+        cells.append((key, size, small, isinstance(m.result, Missing) and m.result.reason is not ReasonCode.MSK))
+        keys.append(key)
+    primary = {c[0] for c in cells if c[2]}
+    hidden = hidden_cells(cells, indicators, parent_of)
     out: list[Measurement] = []
     n_primary = n_secondary = 0
-    for m in items:
-        key = (m.measure_id, m.period, m.stratum, org_keys[id(m.organisation)])
+    for m, key in zip(items, keys):
         if key in hidden and not isinstance(m.result, Missing):
             if key in primary:
                 n_primary += 1
@@ -319,3 +353,9 @@ def mask_measurements(
             m = replace(m, result=Missing(ReasonCode.MSK), ci=None, standard_deviation=None)
         out.append(m)
     return MaskingOutcome(out, n_primary, n_secondary)
+
+
+def threshold_of(measure_id: str, indicators: Mapping[str, Indicator], default_threshold: int) -> int:
+    """The indicator's own display threshold, else the configured default."""
+    ind = indicators.get(measure_id)
+    return ind.display_threshold if ind is not None and ind.display_threshold is not None else default_threshold

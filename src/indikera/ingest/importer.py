@@ -5,40 +5,37 @@
    same-length overlaps R8) family by family. Any problem rejects the whole file before anything is written.
 2. ``apply``: one transaction. SQLite takes its write lock at BEGIN (``store.db.writer``), PostgreSQL an
    advisory transaction lock, so concurrent imports queue instead of interleaving. Per family and period: mask small
-   counts (``domain.statistics.mask_measurements``), diff against the stored values, insert / update /
-   delete, and record each change with before/after snapshots in ``measurement_history``.
+   counts (``domain.statistics.hidden_cells``), compute content hashes, diff against the stored values,
+   insert / update / delete as flat tuples (``writes``), and record each change in ``measurement_history``.
    A killed process never commits: the database stays exactly as before.
 """
 
 from __future__ import annotations
 
 import hashlib
+from hashlib import sha256
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, select, text, update
+from sqlalchemy import Connection, Engine, insert, select, text, update
 
 from ..config import Settings
 from ..domain.indicators import Indicator
-from ..domain.measurements import Measurement, SourceSystem
+from ..domain.measurements import SourceSystem
 from ..domain.rules import find_conflicts
-from ..domain.statistics import family_of, mask_measurements
+from ..domain.checksum import canonical_text_of, result_values, source_text
+from ..domain.statistics import cell_of, family_of, hidden_cells, threshold_of
 from ..store.db import writer
-from ..store.repositories import (
-    OrganisationRepository,
-    create_batch,
-    ensure_source_system,
-    load_indicators,
-    measurement_row,
-)
+from ..store.repositories import create_batch, ensure_source_system, load_indicators
 from ..store.tables import batches, measurements, organisations
 from .problems import Fatal, Problems
 from .rows import RowContext, RowReader
 from .sources import KEEP, REPLACE, Directive, open_table
-from .spool import FamilySpool
-from .writes import Writer, rehash
+from .spool import CI_LOW, CI_HIGH, COHORT, COVERAGE, DEN, EXCLUSIONS, KIND, LINE, MID, NUM, ORG, POP, REASON, \
+    REFERENCE, SD, STRATUM, VERSION, FamilySpool
+from .writes import Writer, per_row_triggers_suspended, rehash
 
 IMPORT_LOCK_KEY = 0x696E_646B  # "indk": PostgreSQL advisory lock serialising imports
 Progress = Callable[[str, int], None]
@@ -106,13 +103,18 @@ def validate(engine: Engine, path: Path, settings: Settings, *, registry: str | 
     plan.fmt, plan.directive = table.fmt, table.directive
     reader = RowReader(RowContext(problems, {k: v[1] for k, v in plan.indicators.items()}, table.decimal_comma))
     by_mid = {k: v[1] for k, v in plan.indicators.items()}
+    families: dict[str, str] = {}
     counter = getattr(table, "_counter", None)
     last = 0
     for line, cells in table.rows:
         plan.rows += 1
-        m = reader.read(line, cells)
-        if m is not None and not problems:
-            plan.spool.add((family_of(m.measure_id, by_mid), m.period.start, m.period.end), line, m)
+        row = reader.read(line, cells)
+        if row is not None and not problems:
+            period = row[2]
+            family = families.get(row[0])
+            if family is None:
+                family = families[row[0]] = family_of(row[0], by_mid)
+            plan.spool.add((family, period.start.toordinal(), period.end.toordinal()), line, row)
         if progress and counter is not None and plan.rows % 5000 == 0:
             progress("read", counter[0] - last)
             last = counter[0]
@@ -140,17 +142,16 @@ def _check_across_rows(plan: Plan) -> None:
     by_family: dict[str, list] = defaultdict(list)
     for group in plan.spool.families():
         by_family[group[0]].append(group)
+    spool = plan.spool
+    org_keys = [o.key for o in spool.organisations]
     for groups in by_family.values():
         lines: list[int] = []
         items = []
-        keys: dict[int, str] = {}
         for group in groups:
-            for line, m in plan.spool.read(group):
-                lines.append(line)
-                okey = keys.get(id(m.organisation))
-                if okey is None:
-                    okey = keys[id(m.organisation)] = m.organisation.key
-                items.append(((m.measure_id, okey, m.stratum), m.period))
+            period = spool.period(group[1], group[2])
+            for t in spool.read(group):
+                lines.append(t[LINE])
+                items.append(((t[MID], org_keys[t[ORG]], t[STRATUM]), period))
         for c in find_conflicts(items):
             (mid, org, _), period = items[c.second]
             who = org.split(":", 1)[1]
@@ -165,25 +166,37 @@ def _check_across_rows(plan: Plan) -> None:
                                   f"period {period} overlaps {other} on line {lines[c.first]} (same-length periods must not overlap)")
 
 
-class _TrackingOrganisations(OrganisationRepository):
-    """Remembers organisations whose stored name or parent the file changes."""
+class _Organisations:
+    """Organisation ids for the file's organisations: all stored keys read once, new ones inserted, renamed or
+    moved ones updated and remembered (their values' content hashes need refreshing)."""
 
     def __init__(self, conn: Connection) -> None:
-        super().__init__(conn)
+        self.conn = conn
+        self.stored = {r.key: (r.id, r.name, r.parent_id)
+                       for r in conn.execute(select(organisations.c.key, organisations.c.id, organisations.c.name,
+                                                    organisations.c.parent_id))}
         self.changed: set[int] = set()
+        self._ids: dict[str, int] = {}
 
     def ensure(self, org) -> int:
-        cached = self._ids.get(org.key)
+        key = org.key
+        cached = self._ids.get(key)
         if cached is not None:
             return cached
-        before = self.conn.execute(
-            select(organisations.c.name, organisations.c.parent_id).where(organisations.c.key == org.key)
-        ).first()
-        new_id = super().ensure(org)
-        if before is not None:
-            parent_id = self._ids.get(org.parent.key) if org.parent else None
-            if before.name != org.name or before.parent_id != parent_id:
+        parent_id = self.ensure(org.parent) if org.parent else None
+        row = self.stored.get(key)
+        if row is None:
+            oid = org.org_id
+            new_id = self.conn.execute(insert(organisations).values(
+                key=key, type=org.type.value, name=org.name, hsa_id=org.hsa_id, org_root=oid.root if oid else None,
+                org_extension=oid.extension if oid else None, parent_id=parent_id)).inserted_primary_key[0]
+        else:
+            new_id = row[0]
+            if row[1] != org.name or row[2] != parent_id:
+                self.conn.execute(update(organisations).where(organisations.c.id == new_id).values(
+                    name=org.name, parent_id=parent_id))
                 self.changed.add(new_id)
+        self._ids[key] = new_id
         return new_id
 
 
@@ -196,6 +209,8 @@ def apply(engine: Engine, plan: Plan, settings: Settings, *, actor: str, dry_run
     members: dict[str, list[str]] = defaultdict(list)
     for mid in by_mid:
         members[family_of(mid, by_mid)].append(mid)
+    thresholds = {mid: threshold_of(mid, by_mid, settings.default_display_threshold) for mid in by_mid}
+    spool = plan.spool
     out = Outcome(None, dry_run=dry_run)
     with writer(engine).connect() as conn:
         tx = conn.begin()
@@ -206,48 +221,32 @@ def apply(engine: Engine, plan: Plan, settings: Settings, *, actor: str, dry_run
             batch_id = create_batch(conn, registry=plan.source.extension, file_name=plan.file_name, sha256=plan.sha256,
                                     fmt=plan.fmt, actor=actor)
             out.batch_id = batch_id
-            orgs = _TrackingOrganisations(conn)
+            orgs = _Organisations(conn)
+            org_ids = [orgs.ensure(o) for o in spool.organisations]
+            org_keys = [o.key for o in spool.organisations]
+            parent_of: dict[str, str | None] = {}
+            for o in spool.organisations:
+                for node in o.chain():
+                    parent_of.setdefault(node.key, node.parent.key if node.parent else None)
+            src = plan.source
+            src_text = source_text(src.root, src.extension, src.name)
             writer_ = Writer(conn, batch_id)
-            for group in plan.spool.families():
-                family, start, end = group
-                items: list[Measurement] = [m for _, m in plan.spool.read(group)]
-                masked = mask_measurements(items, by_mid, settings.default_display_threshold)
-                out.masked_primary += masked.primary
-                out.masked_secondary += masked.secondary
-                family_ids = [ids[mid] for mid in members[family]]
-                existing = {
-                    (r.indicator_id, r.period_start, r.period_end, r.organisation_id, r.stratum): r
-                    for r in conn.execute(select(measurements).where(
-                        measurements.c.indicator_id.in_(family_ids), measurements.c.period_start == start,
-                        measurements.c.period_end == end))
-                }
-                for m in masked.measurements:
-                    row = measurement_row(m, indicator_id=ids[m.measure_id], organisation_id=orgs.ensure(m.organisation),
-                                          source_system_id=source_id, batch_id=batch_id)
-                    key = (row["indicator_id"], row["period_start"], row["period_end"], row["organisation_id"], row["stratum"])
-                    old = existing.pop(key, None)
-                    if old is None:
-                        writer_.add(row)
-                    elif old.content_hash == row["content_hash"] and old.source_system_id == source_id:
-                        out.unchanged += 1
-                    else:
-                        writer_.change(old, row)
-                if plan.directive.mode == REPLACE:
-                    for old in existing.values():
-                        if old.source_system_id == source_id:
-                            writer_.remove(old)
-                del existing, items, masked
-                if progress:
-                    progress("write", plan.spool.counts[group])
-            if plan.directive.mode == REPLACE:  # the registry's values for indicators and periods the file lacks
-                done = {(ids[mid], start, end) for fam, start, end in plan.spool.families() for mid in members[fam]}
-                keys = conn.execute(select(measurements.c.id, measurements.c.indicator_id, measurements.c.period_start,
-                                           measurements.c.period_end).where(measurements.c.source_system_id == source_id)).all()
-                gone = [k.id for k in keys if (k.indicator_id, k.period_start, k.period_end) not in done]
-                for i in range(0, len(gone), 500):
-                    for old in conn.execute(select(measurements).where(measurements.c.id.in_(gone[i:i + 500]))).all():
-                        writer_.remove(old)
-            writer_.flush()
+            with per_row_triggers_suspended(conn):
+                for group in spool.families():
+                    _write_group(conn, plan, group, writer_, out, source_id=source_id, src_text=src_text,
+                                 ids=ids, members=members, by_mid=by_mid, thresholds=thresholds, org_ids=org_ids,
+                                 org_keys=org_keys, parent_of=parent_of)
+                    if progress:
+                        progress("write", spool.counts[group])
+                if plan.directive.mode == REPLACE:  # the registry's values for indicators and periods the file lacks
+                    done = {(ids[mid], spool.date(start), spool.date(end))
+                            for fam, start, end in spool.families() for mid in members[fam]}
+                    keys = conn.execute(select(measurements.c.id, measurements.c.indicator_id, measurements.c.period_start,
+                                               measurements.c.period_end).where(measurements.c.source_system_id == source_id)).all()
+                    for k in keys:
+                        if (k.indicator_id, k.period_start, k.period_end) not in done:
+                            writer_.remove(k.id)
+                writer_.flush()
             out.added, out.changed, out.removed = writer_.added, writer_.changed, writer_.removed
             out.renamed_organisations = len(orgs.changed)
             if orgs.changed:
@@ -265,3 +264,60 @@ def apply(engine: Engine, plan: Plan, settings: Settings, *, actor: str, dry_run
                 tx.rollback()
             raise
     return out
+
+
+def _write_group(conn: Connection, plan: Plan, group: tuple, w: Writer, out: Outcome, *, source_id: int, src_text: str,
+                 ids: dict[str, int], members: dict[str, list[str]], by_mid: dict, thresholds: dict[str, int],
+                 org_ids: list[int], org_keys: list[str], parent_of: dict) -> None:
+    """One indicator family and period: mask, diff against the stored values, queue the writes."""
+    spool = plan.spool
+    family, start_ord, end_ord = group
+    rows = list(spool.read(group))
+    period = (start_ord, end_ord)
+    cells = []
+    for t in rows:
+        size, small = cell_of(t[KIND], numerator=t[NUM], denominator=t[DEN], population=t[POP], count=t[COHORT],
+                              reason=t[REASON], threshold=thresholds[t[MID]])
+        cells.append(((t[MID], period, t[STRATUM], org_keys[t[ORG]]), size, small,
+                      t[KIND] == "missing" and t[REASON] != "MSK"))
+    hidden = hidden_cells(cells, by_mid, parent_of)
+    start, end = spool.date(start_ord), spool.date(end_ord)
+    existing = {
+        (r.indicator_id, r.organisation_id, r.stratum): (r.id, r.content_hash, r.source_system_id)
+        for r in conn.execute(select(measurements.c.id, measurements.c.indicator_id, measurements.c.organisation_id,
+                                     measurements.c.stratum, measurements.c.content_hash, measurements.c.source_system_id)
+                              .where(measurements.c.indicator_id.in_([ids[mid] for mid in members[family]]),
+                                     measurements.c.period_start == start, measurements.c.period_end == end))
+    }
+    db_start, db_end = w.date(start_ord), w.date(end_ord)
+    orgs = spool.organisations
+    for t, cell in zip(rows, cells):
+        kind, rate, num, den, value, pop, cohort, reason = t[KIND:CI_LOW]
+        ci_low, ci_high, sd = t[CI_LOW], t[CI_HIGH], t[SD]
+        if hidden and kind != "missing" and cell[0] in hidden:
+            if cell[2]:
+                out.masked_primary += 1
+            else:
+                out.masked_secondary += 1
+            kind, rate, num, den, value, pop, cohort, reason = "missing", None, None, None, None, None, None, "MSK"
+            ci_low = ci_high = sd = None
+        mid, stratum = t[MID], t[STRATUM]
+        text_ = canonical_text_of(
+            mid, t[VERSION], start, end, stratum, result_values(kind, rate, num, den, value, pop, cohort, reason),
+            ci_low, ci_high, sd, t[COVERAGE], t[EXCLUSIONS], t[REFERENCE], None, None, orgs[t[ORG]], src_text)
+        digest = sha256(text_.encode("utf-8")).hexdigest()
+        indicator_id, org_id = ids[mid], org_ids[t[ORG]]
+        row = (indicator_id, t[VERSION], db_start, db_end, org_id, stratum, kind, rate, num, den, value, pop, cohort,
+               reason, ci_low, ci_high, sd, t[COVERAGE], t[EXCLUSIONS], t[REFERENCE], None, None, source_id, w.batch_id,
+               digest, w.stamp)
+        old = existing.pop((indicator_id, org_id, stratum), None)
+        if old is None:
+            w.add(row)
+        elif old[1] == digest and old[2] == source_id:
+            out.unchanged += 1
+        else:
+            w.change(old[0], row)
+    if plan.directive.mode == REPLACE:
+        for old_id, _, old_source in existing.values():
+            if old_source == source_id:
+                w.remove(old_id)

@@ -1,6 +1,7 @@
-"""One row of a VIS flat file (or the JSON format) → a domain :class:`Measurement`, or problems.
+"""One row of a VIS flat file (or the JSON format) → a checked flat row (:data:`Row`), or problems.
 
-Every check names the line and column. Organisation codes are checked against the shipped reference
+Every check names the line and column. Value rules are the domain's (``measurements.check_*``), called on
+plain numbers: a million rows need not become a million objects first. Organisation codes are checked against the shipped reference
 data (län, kommuner); chains must be those the contract allows (R15–R16).
 """
 
@@ -16,14 +17,14 @@ from ..domain.errors import DomainError
 from ..domain.indicators import Indicator, MeasureKind
 from ..domain.measurements import (
     RATE_TOLERANCE,
-    Cohort,
-    ConfidenceInterval,
-    Continuous,
-    Measurement,
-    Missing,
-    Proportion,
     ReasonCode,
     SourceSystem,
+    check_cohort,
+    check_contains,
+    check_continuous,
+    check_extras,
+    check_interval,
+    check_proportion,
 )
 from ..domain.organisations import Identifier, Organisation, OrgType, riket
 from ..domain.periods import Period, parse_date
@@ -64,6 +65,8 @@ class RowReader:
         self._line = 0
         self._org_cache: dict[tuple[str, ...], Organisation] = {}
         self._date_cache: dict[str, object] = {}
+        self._periods: dict[tuple, Period] = {}
+        self._wilson_cache: dict[tuple[float, float], tuple[float, float]] = {}
 
     # -- helpers ---------------------------------------------------------------------------------------
     def err(self, column: str | None, code: str, sv: str, en: str) -> RowError:
@@ -71,9 +74,14 @@ class RowReader:
         return RowError(code)
 
     def number(self, cells: dict[str, str], col: str, *, integer: bool = False, minimum: float | None = 0) -> float | None:
-        text = cells.get(col, "")
+        text = cells.get(col)
         if not text:
             return None
+        if len(text) < 16 and text.isdigit() and text.isascii():  # the common case, a plain count: whole, finite, ≥ 0
+            return float(text)
+        return self._number(text, col, integer, minimum)
+
+    def _number(self, text: str, col: str, integer: bool, minimum: float | None) -> float:
         t = text.replace("\u00a0", "").replace(" ", "")
         if self.ctx.decimal_comma or "." not in t:
             t = t.replace(",", ".") if t.count(",") == 1 else t
@@ -92,14 +100,17 @@ class RowReader:
         return value
 
     # -- the row ---------------------------------------------------------------------------------------
-    def read(self, line: int, cells: dict[str, str]) -> Measurement | None:
+    def read(self, line: int, cells: dict[str, str]) -> Row | None:
         self._line = line
         try:
             return self._read(cells)
         except RowError:
             return None
+        except DomainError as exc:  # a value rule of the domain (measurements.check_*)
+            self.err(_column_of(exc), exc.code, _sv(exc), exc.message)
+            return None
 
-    def _read(self, c: dict[str, str]) -> Measurement:
+    def _read(self, c: dict[str, str]) -> Row:
         ind = self._indicator(c)
         period = self._period(c)
         source = self._registry(c)
@@ -108,23 +119,23 @@ class RowReader:
             allowed = ", ".join(sorted(t.value for t in ind.levels))
             raise self.err(None, "LEVEL", f"indikatorn {ind.measure_id} redovisas inte på nivån {org.type.value} (tillåtet: {allowed})",
                            f"indicator {ind.measure_id} is not reported at level {org.type.value} (allowed: {allowed})")
-        result, ci, sd = self._result(c, ind)
-        extra = {}
-        coverage = self.number(c, "Coverage")
+        values = self._result(c, ind)
+        get = c.get
+        coverage = self.number(c, "Coverage") if get("Coverage") else None
         if coverage is not None and coverage > 1:
             raise self.err("Coverage", "COVERAGE_RANGE", f"täckningsgraden {coverage:g} ska anges som andel 0–1, inte procent",
                            f"coverage {coverage:g} must be a fraction 0–1, not a percentage")
-        ref_rate, ref_value = self.number(c, "ReferenceIntervalRate", minimum=None), self.number(c, "ReferenceIntervalValue", minimum=None)
+        ref_rate = self.number(c, "ReferenceIntervalRate", minimum=None) if get("ReferenceIntervalRate") else None
+        ref_value = self.number(c, "ReferenceIntervalValue", minimum=None) if get("ReferenceIntervalValue") else None
         if ref_rate is not None and ref_value is not None:
             raise self.err("ReferenceIntervalValue", "REFERENCE", "ange ReferenceIntervalRate eller ReferenceIntervalValue, inte båda",
                            "give ReferenceIntervalRate or ReferenceIntervalValue, not both")
-        extra["reference_interval"] = ref_rate if ref_rate is not None else ref_value
-        extra["exclusions"] = self.number(c, "Exclusions", integer=True)
-        try:
-            return Measurement(ind.measure_id, ind.version, period, org, result, source, stratum=c.get("Stratum", ""),
-                               ci=ci, standard_deviation=sd, coverage=coverage, **extra)
-        except DomainError as exc:
-            raise self.err(_column_of(exc), exc.code, _sv(exc), exc.message) from None
+        reference = ref_rate if ref_rate is not None else ref_value
+        exclusions = self.number(c, "Exclusions", integer=True) if get("Exclusions") else None
+        sd = values[10]
+        if sd is not None or coverage is not None or exclusions is not None or reference is not None:
+            check_extras(sd, coverage, exclusions, reference)
+        return (ind.measure_id, ind.version, period, org, source, get("Stratum", ""), *values, coverage, exclusions, reference)
 
     def _indicator(self, c: dict[str, str]) -> Indicator:
         mid = c.get("MeasureID", "")
@@ -161,10 +172,16 @@ class RowReader:
 
     def _period(self, c: dict[str, str]) -> Period:
         start, end = self._date(c, "PeriodReportedStartDate"), self._date(c, "PeriodReportedEndDate")
+        period = self._periods.get((start, end))
+        if period is not None:
+            return period
         if start > end:
             raise self.err("PeriodReportedEndDate", "PERIOD_ORDER", "periodens slutdatum ligger före startdatum",
                            "the period ends before it starts")
-        return Period(start, end)
+        period = Period(start, end)
+        if len(self._periods) < 10_000:
+            self._periods[(start, end)] = period
+        return period
 
     def _registry(self, c: dict[str, str]) -> SourceSystem:
         hsa, name = c.get("RegisterHSAID", ""), c.get("RegisterNamn", "")
@@ -268,12 +285,14 @@ class RowReader:
             raise self.err("UnitHSAID", "ORG_ID", "UnitName utan UnitHSAID", "UnitName without UnitHSAID")
         return node
 
-    def _result(self, c: dict[str, str], ind: Indicator):
-        reason = c.get("ReasonCode", "").upper()
-        has_value = any(c.get(col) for col in _VALUE_COLUMNS)
-        ci_low = self.number(c, "ConfidenceIntervalLower")
-        ci_high = self.number(c, "ConfidenceIntervalHigher")
-        sd = self.number(c, "Standarddeviation")
+    def _result(self, c: dict[str, str], ind: Indicator) -> tuple:
+        """(kind, rate, numerator, denominator, value, population, cohort, reason code, ci low, ci high, sd)."""
+        get = c.get
+        reason = get("ReasonCode", "").upper()
+        has_value = any(map(get, _VALUE_COLUMNS))
+        ci_low = self.number(c, "ConfidenceIntervalLower") if get("ConfidenceIntervalLower") else None
+        ci_high = self.number(c, "ConfidenceIntervalHigher") if get("ConfidenceIntervalHigher") else None
+        sd = self.number(c, "Standarddeviation") if get("Standarddeviation") else None
         if reason:
             try:
                 code = ReasonCode(reason)
@@ -281,7 +300,7 @@ class RowReader:
                 raise self.err("ReasonCode", "REASON_CODE", f"{reason!r} är ingen orsakskod (MSK, INV, UNK, NI)",
                                f"{reason!r} is not a reason code (MSK, INV, UNK, NI)") from None
             for col in _HIDDEN_WITH_REASON:
-                if c.get(col):
+                if get(col):
                     raise self.err(col, "MISSING_WITH_VALUE", f"en rad med ReasonCode {reason} får inte ha {col}",
                                    f"a row with ReasonCode {reason} must not carry {col}")
             for col in ("Denominator", "Measurepopulation"):
@@ -289,33 +308,29 @@ class RowReader:
                 if v is not None and not (code is ReasonCode.INV and v == 0):
                     raise self.err(col, "MISSING_WITH_VALUE", f"en rad med ReasonCode {reason} får inte ha {col}",
                                    f"a row with ReasonCode {reason} must not carry {col}")
-            return Missing(code), None, None
+            return ("missing", None, None, None, None, None, None, code.value, None, None, None)
         if not has_value:  # the organisation is listed but has no data (rule R12: UNK)
             if ci_low is not None or ci_high is not None or sd is not None:
                 raise self.err("ConfidenceIntervalLower", "MISSING_WITH_VALUE", "konfidensintervall utan värde",
                                "a confidence interval without a value")
-            return Missing(ReasonCode.UNK), None, None
+            return ("missing", None, None, None, None, None, None, ReasonCode.UNK.value, None, None, None)
         kind = ind.kind
-        wrong = {
-            MeasureKind.PROPORTION: ("Value", "Measurepopulation", "Cohort"),
-            MeasureKind.CONTINUOUS: ("Rate", "Numerator", "Denominator", "Cohort"),
-            MeasureKind.COHORT: ("Rate", "Numerator", "Denominator", "Measurepopulation"),
-        }[kind]
-        for col in wrong:
-            if c.get(col):
+        for col in _WRONG_COLUMNS[kind]:
+            if get(col):
                 raise self.err(col, "MEASURE_KIND", f"indikatorn {ind.measure_id} är av typen {ind.unit_type.value}; {col} hör inte dit",
                                f"indicator {ind.measure_id} is {ind.unit_type.value}; {col} does not belong")
         if (ci_low is None) != (ci_high is None):
             raise self.err("ConfidenceIntervalHigher", "CI", "ange både undre och övre konfidensgräns",
                            "give both confidence limits")
-        ci = ConfidenceInterval(ci_low, ci_high) if ci_low is not None and ci_high is not None else None
-        if ci is not None and ci_low > ci_high:
-            raise self.err("ConfidenceIntervalLower", "CI", "undre konfidensgräns är större än den övre",
-                           "the lower confidence limit is above the upper")
+        if ci_low is not None:
+            if ci_low > ci_high:
+                raise self.err("ConfidenceIntervalLower", "CI", "undre konfidensgräns är större än den övre",
+                               "the lower confidence limit is above the upper")
+            check_interval(ci_low, ci_high)
         if kind is MeasureKind.PROPORTION:
             num = self.number(c, "Numerator", integer=True)
             den = self.number(c, "Denominator", integer=True)
-            rate = self.number(c, "Rate")
+            rate = self.number(c, "Rate") if get("Rate") else None
             if num is None or den is None:
                 col = "Numerator" if num is None else "Denominator"
                 raise self.err(col, "RATE_NEEDS_COUNTS", "en andel (Rate) kräver både Numerator och Denominator",
@@ -330,9 +345,12 @@ class RowReader:
                 raise self.err("Rate", "RATE_MISMATCH",
                                f"Rate {rate:g} ≠ Numerator/Denominator = {num:g}/{den:g} = {num / den:.4f} (tolerans ±{RATE_TOLERANCE})",
                                f"Rate {rate:g} is not {num:g}/{den:g} = {num / den:.4f} (tolerance ±{RATE_TOLERANCE})")
-            if ci is None:
-                ci = ConfidenceInterval(*wilson_interval(num, den))
-            return Proportion(num, den, rate), ci, sd
+            rate = check_proportion(num, den, rate)
+            if ci_low is None:
+                ci_low, ci_high = self._wilson(num, den)
+            else:
+                check_contains(ci_low, ci_high, rate)
+            return ("proportion", rate, num, den, None, None, None, None, ci_low, ci_high, sd)
         if kind is MeasureKind.CONTINUOUS:
             value = self.number(c, "Value", minimum=None)
             if value is None:
@@ -341,13 +359,40 @@ class RowReader:
             if pop == 0:
                 raise self.err("Measurepopulation", "ZERO_POPULATION", "mätpopulationen är 0 – rapportera ReasonCode INV i stället",
                                "the measure population is 0: report ReasonCode INV instead")
-            return Continuous(value, pop), ci, sd
+            check_continuous(value, pop)
+            if ci_low is not None:
+                check_contains(ci_low, ci_high, value)
+            return ("continuous", None, None, None, value, pop, None, None, ci_low, ci_high, sd)
         count = self.number(c, "Cohort", integer=True)
         if count is None:  # VIS "ready" files put counts in Value
             count = self.number(c, "Value", integer=True)
         if count is None:
             raise self.err("Cohort", "MISSING_VALUE", "Cohort saknas", "Cohort is empty")
-        return Cohort(count), ci, sd
+        check_cohort(count)
+        if ci_low is not None:
+            check_contains(ci_low, ci_high, count)
+        return ("cohort", None, None, None, None, None, count, None, ci_low, ci_high, sd)
+
+    def _wilson(self, num: float, den: float) -> tuple[float, float]:
+        """Wilson interval, memoised: a file repeats the same (numerator, denominator) pairs often."""
+        key = (num, den)
+        ci = self._wilson_cache.get(key)
+        if ci is None:
+            ci = wilson_interval(num, den)
+            if len(self._wilson_cache) < 100_000:
+                self._wilson_cache[key] = ci
+        return ci
+
+
+_WRONG_COLUMNS = {
+    MeasureKind.PROPORTION: ("Value", "Measurepopulation", "Cohort"),
+    MeasureKind.CONTINUOUS: ("Rate", "Numerator", "Denominator", "Cohort"),
+    MeasureKind.COHORT: ("Rate", "Numerator", "Denominator", "Measurepopulation"),
+}
+
+# A checked row: measure id, version, Period, Organisation, SourceSystem, stratum, then the values of
+# ``_result`` and coverage, exclusions, reference interval.
+Row = tuple
 
 
 _FIELD_COLUMNS = {

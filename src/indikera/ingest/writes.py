@@ -1,148 +1,171 @@
-"""Writing one import: buffered inserts, updates, deletes and history rows, and content-hash refreshes."""
+"""Writing one import: rows as tuples straight to the driver, history rows, content-hash refreshes.
+
+At a million rows SQLAlchemy's per-row parameter processing costs more than the insert itself, so the
+import writes tuples with the driver: ``executemany`` on SQLite, ``COPY … FROM STDIN`` on PostgreSQL.
+Values are converted exactly as the column types would (dates as ISO text on SQLite, JSON as text).
+
+History: every add, change and remove gets a ``measurement_history`` row. Before-images are stored for
+changes and removals (the values that would otherwise be lost) and the after-image of a change; an added
+value's after-image is the stored row itself (or the before-image of its next change), so a first import
+of a million values does not write every value twice (``history.changes`` puts it back together).
+"""
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date
 from operator import itemgetter
 
-from sqlalchemy import Connection, bindparam, delete, select, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from ..domain.checksum import content_hash
 from ..domain.measurements import SourceSystem
 from ..store.repositories import load_organisations, measurement_from_row, utcnow
-from ..store.tables import indicators, measurement_history, measurements, organisations, source_systems
+from ..store.tables import indicators, measurements, organisations, source_systems
 
-CHUNK = 2000
+CHUNK = 5000
+MEASUREMENT_COLUMNS = (
+    "indicator_id", "version", "period_start", "period_end", "organisation_id", "stratum", "kind", "rate", "numerator",
+    "denominator", "value", "population", "cohort", "reason_code", "ci_low", "ci_high", "standard_deviation",
+    "coverage", "exclusions", "reference_interval", "first_encounter", "last_encounter", "source_system_id",
+    "batch_id", "content_hash", "updated_at",
+)
+HISTORY_COLUMNS = ("batch_id", "indicator_id", "period_start", "period_end", "organisation_id", "stratum", "operation",
+                   "before", "after", "recorded_at")
 SNAPSHOT = (
     "version", "kind", "rate", "numerator", "denominator", "value", "population", "cohort", "reason_code", "ci_low",
     "ci_high", "standard_deviation", "coverage", "exclusions", "reference_interval", "source_system_id", "batch_id",
     "content_hash",
 )
+_POS = {c: i for i, c in enumerate(MEASUREMENT_COLUMNS)}
+_SNAPSHOT_OF_TUPLE = itemgetter(*(_POS[c] for c in SNAPSHOT))
+_KEY_OF_TUPLE = itemgetter(*(_POS[c] for c in ("indicator_id", "period_start", "period_end", "organisation_id", "stratum")))
 
 
-_SNAPSHOT_VALUES = itemgetter(*SNAPSHOT)
-
-
-def _snapshot(row) -> dict:
-    if isinstance(row, dict):
-        try:
-            return dict(zip(SNAPSHOT, _SNAPSHOT_VALUES(row)))  # rows from measurement_row have every key
-        except KeyError:
-            return {k: row.get(k) for k in SNAPSHOT}
+def _snapshot_of_row(row) -> dict:
     return {k: getattr(row, k) for k in SNAPSHOT}
 
 
 class Writer:
-    """Buffers inserts, updates, deletes and history rows and sends them in chunks (executemany)."""
+    """Buffers inserts, updates, deletes and history rows of one batch and sends them in chunks."""
 
     def __init__(self, conn: Connection, batch_id: int) -> None:
         self.conn, self.batch_id = conn, batch_id
-        self.inserts: list[dict] = []
-        self.updates: list[dict] = []
+        self.sqlite = conn.dialect.name == "sqlite"
+        self.inserts: list[tuple] = []
+        self.updates: list[tuple[int, tuple]] = []  # (old id, new row)
         self.deletes: list[int] = []
-        self.history: list[dict] = []
+        self.history: list[tuple] = []
         self.added = self.changed = self.removed = 0
-        self.now = utcnow()
-        cols = [c.name for c in measurements.columns if c.name != "id"]
-        self._update = update(measurements).where(measurements.c.id == bindparam("_id")).values(
-            {c: bindparam("p_" + c) for c in cols})  # bind names must differ from column names
+        now = utcnow()
+        # One time for the whole batch, formatted as SQLAlchemy's DateTime stores it on SQLite.
+        self.stamp = now.strftime("%Y-%m-%d %H:%M:%S.%f") if self.sqlite else now
+        self._dates: dict[int, object] = {}
 
-    def _history(self, op: str, key_source, before: dict | None, after: dict | None) -> None:
-        get = key_source.get if isinstance(key_source, dict) else lambda k: getattr(key_source, k)
-        self.history.append(dict(
-            batch_id=self.batch_id, indicator_id=get("indicator_id"), period_start=get("period_start"),
-            period_end=get("period_end"), organisation_id=get("organisation_id"), stratum=get("stratum"),
-            operation=op, before=before, after=after, recorded_at=self.now,
-        ))
-        if len(self.history) >= CHUNK:
-            self.flush()
+    def date(self, ordinal: int):
+        """A period date as the driver wants it (ISO text on SQLite, a date on PostgreSQL), memoised."""
+        d = self._dates.get(ordinal)
+        if d is None:
+            d = date.fromordinal(ordinal)
+            d = self._dates[ordinal] = d.isoformat() if self.sqlite else d
+        return d
 
-    def add(self, row: dict) -> None:
-        row["updated_at"] = self.now  # one time for the whole batch
+    def _db_date(self, d: date):
+        return d.isoformat() if self.sqlite else d
+
+    def add(self, row: tuple) -> None:
+        """``row`` holds :data:`MEASUREMENT_COLUMNS` in order, dates already in driver form."""
         self.added += 1
         self.inserts.append(row)
-        self._history("added", row, None, _snapshot(row))
+        self.history.append((self.batch_id, *_KEY_OF_TUPLE(row), "added", None, None, self.stamp))
+        if len(self.inserts) >= CHUNK:
+            self.flush()
 
-    def change(self, old, row: dict) -> None:
-        row["updated_at"] = self.now
+    def change(self, old_id: int, row: tuple) -> None:
         self.changed += 1
-        self.updates.append({"_id": old.id, **{"p_" + k: v for k, v in row.items()}})
-        self._history("changed", row, _snapshot(old), _snapshot(row))
+        self.updates.append((old_id, row))
+        if len(self.updates) >= CHUNK:
+            self.flush()
 
-    def remove(self, old) -> None:
+    def remove(self, old_id: int) -> None:
         self.removed += 1
-        self.deletes.append(old.id)
-        self._history("removed", old, _snapshot(old), None)
+        self.deletes.append(old_id)
+        if len(self.deletes) >= CHUNK:
+            self.flush()
+
+    def _old_rows(self, ids: Sequence[int]) -> Iterator:
+        for i in range(0, len(ids), 500):
+            yield from self.conn.execute(select(measurements).where(measurements.c.id.in_(ids[i:i + 500])))
+
+    def _old_history(self, op: str, old, before: dict, after: dict | None) -> tuple:
+        return (self.batch_id, old.indicator_id, self._db_date(old.period_start), self._db_date(old.period_end),
+                old.organisation_id, old.stratum, op, json.dumps(before), json.dumps(after) if after else None, self.stamp)
 
     def flush(self) -> None:
         if self.inserts:
-            _bulk_insert(self.conn, measurements.name, self.inserts)
+            insert_rows(self.conn, measurements.name, MEASUREMENT_COLUMNS, self.inserts)
             self.inserts = []
         if self.updates:
-            self.conn.execute(self._update, self.updates)
+            new = dict(self.updates)
+            for old in self._old_rows(list(new)):
+                self.history.append(self._old_history("changed", old, _snapshot_of_row(old),
+                                                      dict(zip(SNAPSHOT, _SNAPSHOT_OF_TUPLE(new[old.id])))))
+            mark = "?" if self.sqlite else "%s"
+            sets = ", ".join(f'"{c}" = {mark}' for c in MEASUREMENT_COLUMNS)
+            cur = self.conn.connection.cursor()
+            cur.executemany(f'UPDATE "{measurements.name}" SET {sets} WHERE id = {mark}',
+                            [(*row, old_id) for old_id, row in self.updates])
             self.updates = []
         if self.deletes:
-            for i in range(0, len(self.deletes), 500):
-                self.conn.execute(delete(measurements).where(measurements.c.id.in_(self.deletes[i:i + 500])))
+            ids = self.deletes
+            for old in self._old_rows(ids):
+                self.history.append(self._old_history("removed", old, _snapshot_of_row(old), None))
+            cur = self.conn.connection.cursor()
+            for i in range(0, len(ids), 500):
+                chunk = ids[i:i + 500]
+                mark = "?" if self.sqlite else "%s"
+                cur.execute(f'DELETE FROM "{measurements.name}" WHERE id IN ({", ".join([mark] * len(chunk))})', chunk)
             self.deletes = []
         if self.history:
-            _bulk_insert(self.conn, measurement_history.name, self.history)
+            insert_rows(self.conn, "measurement_history", HISTORY_COLUMNS, self.history)
             self.history = []
 
 
-_DATE_COLUMNS = frozenset({"period_start", "period_end", "first_encounter", "last_encounter"})
-_TIME_COLUMNS = frozenset({"updated_at", "recorded_at"})
-_JSON_COLUMNS = frozenset({"before", "after"})
+def insert_rows(conn: Connection, table: str, columns: Sequence[str], rows: list[tuple]) -> None:
+    """Bulk insert on the driver: ``COPY`` on PostgreSQL, ``executemany`` elsewhere."""
+    names = ", ".join('"' + c + '"' for c in columns)
+    cur = conn.connection.cursor()
+    if conn.dialect.name == "postgresql":
+        with cur.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
+            for r in rows:
+                copy.write_row(r)
+    else:
+        cur.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({", ".join("?" * len(columns))})', rows)
 
 
-def _converters(dialect: str, cols: list[str]) -> list[tuple[int, Callable]]:
-    """Per-column conversions matching the storage formats of SQLAlchemy's Date, DateTime and JSON types."""
-    out: list[tuple[int, Callable]] = []
-    dates: dict = {}
-
-    def sqlite_date(v):
-        s = dates.get(v)
-        if s is None:
-            s = dates[v] = v.isoformat()
-        return s
-
-    times: dict = {}
-
-    def sqlite_time(v):  # one import uses one timestamp: format it once
-        s = times.get(v)
-        if s is None:
-            s = times[v] = v.strftime("%Y-%m-%d %H:%M:%S.%f")
-        return s
-
-    for i, c in enumerate(cols):
-        if c in _JSON_COLUMNS:
-            out.append((i, json.dumps))
-        elif dialect == "sqlite" and c in _DATE_COLUMNS:
-            out.append((i, sqlite_date))
-        elif dialect == "sqlite" and c in _TIME_COLUMNS:
-            out.append((i, sqlite_time))
-    return out
-
-
-def _bulk_insert(conn: Connection, table: str, rows: list[dict]) -> None:
-    """executemany straight on the driver: SQLAlchemy's per-row parameter processing costs more than the
-    insert itself at a million rows. Values are converted exactly as the column types would."""
-    cols = list(rows[0])
-    dialect = conn.dialect.name
-    mark = "?" if dialect == "sqlite" else "%s"
-    convert = _converters(dialect, cols)
-    params = []
-    values_of = itemgetter(*cols) if len(cols) > 1 else (lambda r: (r[cols[0]],))
-    for r in rows:
-        values = list(values_of(r))
-        for i, f in convert:
-            if values[i] is not None:
-                values[i] = f(values[i])
-        params.append(tuple(values))
-    names = ", ".join('"' + c + '"' for c in cols)
-    conn.exec_driver_sql(f'INSERT INTO "{table}" ({names}) VALUES ({", ".join([mark] * len(cols))})', params)
+@contextmanager
+def per_row_triggers_suspended(conn: Connection) -> Iterator[None]:
+    """SQLite knows only per-row triggers, and the data-version trigger on ``measurements`` (migration 0004)
+    costs more than the insert itself at a million rows. Inside the import's transaction the triggers are
+    dropped, the rows written, the triggers re-created from their stored SQL and the version bumped once.
+    DDL is transactional in SQLite: a failed or killed import rolls the triggers back with everything else,
+    and no other writer can run meanwhile (the import holds the write lock). PostgreSQL's triggers are
+    per statement already."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    saved = conn.exec_driver_sql(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'measurements'").all()
+    for name, _ in saved:
+        conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
+    yield  # an exception propagates and the caller rolls back, restoring the triggers
+    for _, sql in saved:
+        conn.exec_driver_sql(sql)
+    if saved:
+        conn.exec_driver_sql("UPDATE data_version SET version = version + 1 WHERE id = 1")
 
 
 def rehash(conn: Connection, changed: set[int]) -> None:

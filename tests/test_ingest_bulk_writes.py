@@ -1,0 +1,133 @@
+"""The bulk write path: stored hashes follow the one checksum algorithm, SQLite's per-row triggers are
+suspended only inside the import's transaction (and the data version still moves), and history shows an
+added value's after-image although it is stored only once."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, text
+from typer.testing import CliRunner
+
+from indikera.cli import app
+from indikera.config import Settings
+from indikera.domain.checksum import content_hash
+from indikera.ingest.export import write_csv
+from indikera.ingest.history import changes
+from indikera.ingest.importer import apply, validate
+from indikera.store.db import writer
+from indikera.store.repositories import load_organisations, measurement_from_row
+from indikera.store.tables import data_version, indicators, measurements, source_systems
+from indikera.domain.measurements import SourceSystem
+
+from .support.ingest_files import Y2024, many, organisations, prop, sample, seed_indicators
+
+runner = CliRunner()
+
+
+def _import(engine, path, **kw):
+    settings = Settings(database_url=str(engine.url), **kw)
+    plan = validate(engine, path, settings)
+    assert plan.ok, plan.problems.shown
+    try:
+        return apply(engine, plan, settings, actor="tester")
+    finally:
+        plan.spool.close()
+
+
+def _triggers(conn) -> list[tuple]:
+    if conn.dialect.name == "sqlite":
+        return conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name")).all()
+    return conn.execute(text("SELECT tgname, tgrelid::regclass::text FROM pg_trigger WHERE NOT tgisinternal ORDER BY tgname")).all()
+
+
+def test_stored_hashes_follow_the_domain_algorithm(engine, tmp_path):
+    """Every stored content hash (masked values included) equals the domain's hash of the stored values."""
+    seed_indicators(engine)
+    bulk = many(40)
+    small = bulk[0]
+    bulk[0] = prop(small.measure_id, small.period, small.organisation, 1, 3)  # a small count: masked on import
+    path = tmp_path / "f.csv"
+    write_csv(path, sample() + bulk)
+    out = _import(engine, path)
+    assert out.masked_primary >= 1 and out.added > 400
+    with engine.connect() as conn:
+        orgs = load_organisations(conn)
+        systems = {r.id: SourceSystem(r.root, r.extension, r.name) for r in conn.execute(select(source_systems))}
+        mids = {r.id: r.measure_id for r in conn.execute(select(indicators.c.id, indicators.c.measure_id))}
+        rows = conn.execute(select(measurements)).all()
+    assert len(rows) == out.added
+    assert any(r.reason_code == "MSK" for r in rows)
+    for r in rows:
+        m = measurement_from_row(r, measure_id=mids[r.indicator_id], organisation=orgs[r.organisation_id],
+                                 source_system=systems[r.source_system_id])
+        assert content_hash(m) == r.content_hash
+
+
+def test_import_moves_the_data_version_and_keeps_the_triggers(engine, tmp_path):
+    seed_indicators(engine)
+    path = tmp_path / "f.csv"
+    write_csv(path, sample())
+    with engine.connect() as conn:
+        triggers, v0 = _triggers(conn), conn.execute(select(data_version.c.version)).scalar_one()
+    assert any("measurements" in str(t) for t in triggers)
+    _import(engine, path)
+    with engine.connect() as conn:
+        assert _triggers(conn) == triggers
+        v1 = conn.execute(select(data_version.c.version)).scalar_one()
+    assert v1 > v0
+    with writer(engine).begin() as conn:  # the restored triggers still see any other write
+        conn.execute(text("UPDATE measurements SET coverage = 0.5 WHERE id = (SELECT min(id) FROM measurements)"))
+    with engine.connect() as conn:
+        assert conn.execute(select(data_version.c.version)).scalar_one() > v1
+
+
+def test_a_failed_write_keeps_the_triggers(sqlite_engine, tmp_path):
+    """A write that fails mid-transaction rolls the dropped triggers back with everything else."""
+    seed_indicators(sqlite_engine)
+    path = tmp_path / "f.csv"
+    write_csv(path, sample())
+    settings = Settings(database_url=str(sqlite_engine.url))
+    plan = validate(sqlite_engine, path, settings)
+    assert plan.ok
+    with sqlite_engine.connect() as conn:
+        triggers = _triggers(conn)
+    # A real failure inside the write: the database refuses the history rows.
+    with writer(sqlite_engine).begin() as conn:
+        conn.execute(text("CREATE TRIGGER refuse BEFORE INSERT ON measurement_history BEGIN SELECT RAISE(ABORT, 'refused'); END"))
+    try:
+        apply(sqlite_engine, plan, settings, actor="tester")
+    except Exception as exc:
+        assert "refused" in str(exc)
+    else:
+        raise AssertionError("the import should have failed")
+    finally:
+        plan.spool.close()
+    with sqlite_engine.connect() as conn:
+        after = [t for t in _triggers(conn) if t[0] != "refuse"]
+        assert after == triggers
+        assert conn.execute(select(measurements.c.id)).first() is None
+
+
+def test_diff_shows_an_added_value_after_it_changed(engine, tmp_path, db_url):
+    seed_indicators(engine)
+    items = sample()
+    first = tmp_path / "v1.csv"
+    write_csv(first, items)
+    b1 = _import(engine, first).batch_id
+    o = organisations()
+    target = prop("10001", Y2024, o["u1"], 300, 500)
+    old = next(m for m in items if m.key == target.key)
+    second = tmp_path / "v2.csv"
+    write_csv(second, [target if m.key == target.key else m for m in items])
+    b2 = _import(engine, second).batch_id
+    with engine.connect() as conn:
+        added = {(c.measure_id, c.period, c.organisation, c.stratum): c for c in changes(conn, b1)}
+        changed = changes(conn, b2)
+    assert len(added) == len(items) and all(c.operation == "added" and c.after for c in added.values())
+    hit = [c for c in added.values() if c.measure_id == "10001" and c.period == "20240101–20241231"
+           and o["u1"].key in c.organisation]
+    assert len(hit) == 1  # batch 1 added the old value; the stored row now holds batch 2's
+    assert (hit[0].after["numerator"], hit[0].after["denominator"]) == (old.result.numerator, old.result.denominator)
+    assert hit[0].after["batch_id"] == b1
+    assert [(c.operation, c.after["numerator"]) for c in changed] == [("changed", 300)]
+    res = runner.invoke(app, ["import", "diff", str(b1), "--db", db_url])
+    assert res.exit_code == 0 and f"{old.result.numerator:g}/{old.result.denominator:g}" in res.output
