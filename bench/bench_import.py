@@ -2,6 +2,8 @@
 
 Reports, for the same file in the same run:
   * the floor: a bare ``csv`` module parse of the file (median of 3),
+  * the write floor per database: storing as many ready-made rows (and their history rows) in the same
+    schema, with nothing read or checked, rolled back after,
   * ``indikera import results`` wall time per database and its ratio to the floor,
   * the import process's peak RSS (goal: ≤ 3× the floor, ≤ 300 MB).
 
@@ -100,6 +102,70 @@ def prepare(url: str) -> None:
     eng.dispose()
 
 
+def write_floor(url: str, n: int) -> tuple[float, float]:
+    """Seconds to write ``n`` ready-made rows into ``measurements`` and ``measurement_history`` the way the
+    importer does (driver executemany / COPY, SQLite's per-row triggers suspended), rolled back after.
+
+    This is what storing the rows costs in this schema (its indexes, foreign keys and audit trail) before
+    any reading, checking, masking or hashing: the part of the import no parser can make cheaper."""
+    from datetime import UTC, date, datetime
+
+    from sqlalchemy import text
+
+    from indikera.ingest.writes import HISTORY_COLUMNS, MEASUREMENT_COLUMNS, insert_rows, per_row_triggers_suspended
+    from indikera.store.db import make_engine, writer
+
+    eng = make_engine(url)
+    with writer(eng).connect() as conn:
+        tx = conn.begin()
+        sqlite = conn.dialect.name == "sqlite"
+        now = datetime.now(UTC)
+        stamp = now.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else now
+        conn.execute(text("INSERT INTO source_systems (root, extension, name) VALUES ('1.2.752.129.2.1.4.1', 'FLOOR', 'Floor')"))
+        sid = conn.execute(text("SELECT id FROM source_systems WHERE extension = 'FLOOR'")).scalar_one()
+        conn.execute(text("INSERT INTO batches (registry_hsa_id, file_name, sha256, format, created_by, created_at, status) "
+                          "VALUES ('FLOOR', 'f', 's', 'csv', 'bench', :t, 'applied')"), {"t": now})
+        bid = conn.execute(text("SELECT max(id) FROM batches")).scalar_one()
+        iid = conn.execute(text("SELECT min(id) FROM indicators")).scalar_one()
+        per_org = len(YEARS)
+        orgs = []
+        for i in range(math.ceil(n / per_org)):
+            conn.execute(text("INSERT INTO organisations (key, type, name) VALUES (:k, 'Lan', 'Golv')"), {"k": f"floor:{i}"})
+        orgs = conn.execute(text("SELECT id FROM organisations WHERE key LIKE 'floor:%' ORDER BY id")).scalars().all()
+        days = {y: (date(y, 1, 1), date(y, 12, 31)) for y in YEARS}
+        if sqlite:
+            days = {y: (a.isoformat(), b.isoformat()) for y, (a, b) in days.items()}
+        years = list(YEARS)
+        rows = []
+        for i in range(n):
+            start, end = days[years[i % per_org]]
+            rows.append((iid, 1, start, end, orgs[i // per_org], "", "proportion", 0.5, 50.0, 100.0, None, None, None, None,
+                         0.4, 0.6, None, None, None, None, None, None, sid, bid, f"{i * 2654435761 % (1 << 64):064x}", stamp))
+        history = [(bid, r[0], r[2], r[3], r[4], "", "added", None, None, stamp) for r in rows]
+        with per_row_triggers_suspended(conn):
+            t = time.perf_counter()
+            for i in range(0, n, 5000):
+                insert_rows(conn, "measurements", MEASUREMENT_COLUMNS, rows[i:i + 5000])
+            t_m = time.perf_counter() - t
+            t = time.perf_counter()
+            for i in range(0, n, 5000):
+                insert_rows(conn, "measurement_history", HISTORY_COLUMNS, history[i:i + 5000])
+            t_h = time.perf_counter() - t
+        tx.rollback()
+    eng.dispose()
+    return t_m, t_h
+
+
+def write_floor_in_child(url: str, n: int) -> tuple[float, float]:
+    """``write_floor`` in its own process: its million ready-made rows must not inflate this process, whose
+    memory a forked import child would otherwise report as its own peak RSS."""
+    res = subprocess.run([sys.executable, __file__, "--write-floor", url, str(n)], capture_output=True, text=True, cwd=ROOT)
+    if res.returncode != 0:
+        raise SystemExit(f"write floor failed:\n{res.stderr[-3000:]}")
+    t_m, t_h = map(float, res.stdout.split())
+    return t_m, t_h
+
+
 def run_import(path: Path, url: str) -> tuple[float, float, str]:
     """(wall seconds, peak RSS in MB, last output line) of ``indikera import results`` in a child process."""
     t = time.perf_counter()
@@ -114,6 +180,10 @@ def run_import(path: Path, url: str) -> tuple[float, float, str]:
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["--write-floor"]:  # the child of write_floor_in_child
+        t_m, t_h = write_floor(sys.argv[2], int(sys.argv[3]))
+        print(t_m, t_h)
+        return
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--no-pg", action="store_true", help="skip PostgreSQL")
@@ -141,9 +211,13 @@ def main() -> None:
         try:
             for label, url, _ in targets:
                 prepare(url)
+                t_m, t_h = write_floor_in_child(url, n)
+                print(f"{label:10s} write floor        {t_m + t_h:8.2f} s  = {(t_m + t_h) / floor:5.1f}× floor   "
+                      f"(measurements {t_m:.2f} s + history {t_h:.2f} s, no reading or checking)")
                 wall, rss, last = run_import(path, url)
                 print(f"{label:10s} import             {wall:8.2f} s  = {wall / floor:5.1f}× floor   peak RSS {rss:6.0f} MB"
                       f"   ({n / wall:,.0f} rows/s)")
+                print(f"{'':10s} import ÷ (parse + write floor) = {wall / (floor + t_m + t_h):.2f}")
                 print(f"           {last}")
         finally:
             for _, _, name in targets:

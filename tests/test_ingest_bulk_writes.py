@@ -80,31 +80,44 @@ def test_import_moves_the_data_version_and_keeps_the_triggers(engine, tmp_path):
         assert conn.execute(select(data_version.c.version)).scalar_one() > v1
 
 
-def test_a_failed_write_keeps_the_triggers(sqlite_engine, tmp_path):
-    """A write that fails mid-transaction rolls the dropped triggers back with everything else."""
-    seed_indicators(sqlite_engine)
+def test_a_failed_write_changes_nothing(engine, tmp_path):
+    """The database refuses rows in the middle of the write (on PostgreSQL inside the background writer):
+    the import fails with that error, the triggers dropped for it are back, nothing is stored, and the
+    next import goes through."""
+    seed_indicators(engine)
     path = tmp_path / "f.csv"
-    write_csv(path, sample())
-    settings = Settings(database_url=str(sqlite_engine.url))
-    plan = validate(sqlite_engine, path, settings)
-    assert plan.ok
-    with sqlite_engine.connect() as conn:
+    write_csv(path, sample() + many(300))
+    settings = Settings(database_url=str(engine.url))
+    with engine.connect() as conn:
         triggers = _triggers(conn)
-    # A real failure inside the write: the database refuses the history rows.
-    with writer(sqlite_engine).begin() as conn:
-        conn.execute(text("CREATE TRIGGER refuse BEFORE INSERT ON measurement_history BEGIN SELECT RAISE(ABORT, 'refused'); END"))
+    with writer(engine).begin() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.execute(text("CREATE TRIGGER refuse BEFORE INSERT ON measurement_history "
+                              "WHEN NEW.organisation_id % 97 = 0 BEGIN SELECT RAISE(ABORT, 'refused'); END"))
+        else:
+            conn.execute(text("CREATE OR REPLACE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                              "IF NEW.organisation_id % 97 = 0 THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$"))
+            conn.execute(text("CREATE TRIGGER refuse BEFORE INSERT ON measurement_history FOR EACH ROW EXECUTE FUNCTION refuse()"))
+    plan = validate(engine, path, settings)
+    assert plan.ok
     try:
-        apply(sqlite_engine, plan, settings, actor="tester")
+        apply(engine, plan, settings, actor="tester")
     except Exception as exc:
         assert "refused" in str(exc)
     else:
         raise AssertionError("the import should have failed")
     finally:
         plan.spool.close()
-    with sqlite_engine.connect() as conn:
-        after = [t for t in _triggers(conn) if t[0] != "refuse"]
-        assert after == triggers
+    with engine.connect() as conn:
+        assert [t for t in _triggers(conn) if t[0] != "refuse"] == triggers
         assert conn.execute(select(measurements.c.id)).first() is None
+    with writer(engine).begin() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.execute(text("DROP TRIGGER refuse"))
+        else:
+            conn.execute(text("DROP TRIGGER refuse ON measurement_history"))
+            conn.execute(text("DROP FUNCTION refuse()"))
+    assert _import(engine, path).added == len(sample()) + 3000
 
 
 def test_diff_shows_an_added_value_after_it_changed(engine, tmp_path, db_url):

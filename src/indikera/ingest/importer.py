@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import hashlib
+from contextlib import ExitStack
 from hashlib import sha256
 from collections import defaultdict
 from collections.abc import Callable
@@ -138,32 +139,48 @@ def validate(engine: Engine, path: Path, settings: Settings, *, registry: str | 
 
 
 def _check_across_rows(plan: Plan) -> None:
-    """R9 (one value per indicator, period, organisation, stratum) and R8 (same-length periods never overlap)."""
-    by_family: dict[str, list] = defaultdict(list)
-    for group in plan.spool.families():
-        by_family[group[0]].append(group)
+    """R9 (one value per indicator, period, organisation, stratum) and R8 (same-length periods never overlap).
+
+    A family whose distinct periods never overlap at the same length (the usual case: whole years, or
+    months) can only hold duplicates, and only within one period: each group is checked alone. Otherwise
+    every row of the family goes through ``rules.find_conflicts``.
+    """
     spool = plan.spool
+    by_family: dict[str, list] = defaultdict(list)
+    for group in spool.families():
+        by_family[group[0]].append(group)
     org_keys = [o.key for o in spool.organisations]
-    for groups in by_family.values():
-        lines: list[int] = []
-        items = []
-        for group in groups:
-            period = spool.period(group[1], group[2])
-            for t in spool.read(group):
-                lines.append(t[LINE])
-                items.append(((t[MID], org_keys[t[ORG]], t[STRATUM]), period))
-        for c in find_conflicts(items):
-            (mid, org, _), period = items[c.second]
+    for family, groups in by_family.items():
+        periods = [spool.period(g[1], g[2]) for g in groups]
+        found: list[tuple] = []  # (line, code, first line, measure id, period, organisation key, other period)
+        if find_conflicts((("", "", ""), p) for p in periods):
+            rows = sorted((t[LINE], (t[MID], org_keys[t[ORG]], t[STRATUM]), period)
+                          for group, period in zip(groups, periods) for t in spool.read(group))
+            lines = [r[0] for r in rows]  # file order: the later line is the one in conflict
+            items = [(r[1], r[2]) for r in rows]
+            del rows
+            for c in find_conflicts(items):
+                (mid, org, _), period = items[c.second]
+                found.append((lines[c.second], c.code, lines[c.first], mid, period, org, items[c.first][1]))
+        else:
+            for group, period in zip(groups, periods):
+                seen: dict[tuple, int] = {}
+                for t in spool.read(group):
+                    key = (t[MID], org_keys[t[ORG]], t[STRATUM])
+                    first = seen.setdefault(key, t[LINE])
+                    if first != t[LINE]:
+                        found.append((t[LINE], "DUPLICATE", first, key[0], period, key[1], period))
+        found.sort(key=lambda f: (f[0], f[2]))
+        for line, code, first, mid, period, org, other in found:
             who = org.split(":", 1)[1]
-            if c.code == "DUPLICATE":
-                plan.problems.add(lines[c.second], None, "DUPLICATE",
-                                  f"samma indikator {mid}, period {period} och organisation {who} finns redan på rad {lines[c.first]}",
-                                  f"indicator {mid}, period {period} and organisation {who} already appear on line {lines[c.first]}")
+            if code == "DUPLICATE":
+                plan.problems.add(line, None, "DUPLICATE",
+                                  f"samma indikator {mid}, period {period} och organisation {who} finns redan på rad {first}",
+                                  f"indicator {mid}, period {period} and organisation {who} already appear on line {first}")
             else:
-                other = items[c.first][1]
-                plan.problems.add(lines[c.second], "PeriodReportedStartDate", "OVERLAP",
-                                  f"perioden {period} överlappar {other} på rad {lines[c.first]} (lika långa perioder får inte överlappa)",
-                                  f"period {period} overlaps {other} on line {lines[c.first]} (same-length periods must not overlap)")
+                plan.problems.add(line, "PeriodReportedStartDate", "OVERLAP",
+                                  f"perioden {period} överlappar {other} på rad {first} (lika långa perioder får inte överlappa)",
+                                  f"period {period} overlaps {other} on line {first} (same-length periods must not overlap)")
 
 
 class _Organisations:
@@ -212,11 +229,18 @@ def apply(engine: Engine, plan: Plan, settings: Settings, *, actor: str, dry_run
     thresholds = {mid: threshold_of(mid, by_mid, settings.default_display_threshold) for mid in by_mid}
     spool = plan.spool
     out = Outcome(None, dry_run=dry_run)
-    with writer(engine).connect() as conn:
+    writer_: Writer | None = None
+    with writer(engine).connect() as conn, ExitStack() as stack:
         tx = conn.begin()
         try:
+            read = conn
             if conn.dialect.name == "postgresql":
                 conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": IMPORT_LOCK_KEY})
+                # Stored values are read through a second connection, so that the first can write in the
+                # background (``Writer``). Its snapshot starts after the lock: every earlier import is in it,
+                # and the rows this import writes are never read back.
+                read = stack.enter_context(engine.connect().execution_options(isolation_level="REPEATABLE READ"))
+                read.execute(text("SELECT 1"))
             source_id = ensure_source_system(conn, plan.source)
             batch_id = create_batch(conn, registry=plan.source.extension, file_name=plan.file_name, sha256=plan.sha256,
                                     fmt=plan.fmt, actor=actor)
@@ -230,10 +254,10 @@ def apply(engine: Engine, plan: Plan, settings: Settings, *, actor: str, dry_run
                     parent_of.setdefault(node.key, node.parent.key if node.parent else None)
             src = plan.source
             src_text = source_text(src.root, src.extension, src.name)
-            writer_ = Writer(conn, batch_id)
+            writer_ = Writer(conn, batch_id, background=read is not conn)
             with per_row_triggers_suspended(conn):
                 for group in spool.families():
-                    _write_group(conn, plan, group, writer_, out, source_id=source_id, src_text=src_text,
+                    _write_group(read, plan, group, writer_, out, source_id=source_id, src_text=src_text,
                                  ids=ids, members=members, by_mid=by_mid, thresholds=thresholds, org_ids=org_ids,
                                  org_keys=org_keys, parent_of=parent_of)
                     if progress:
@@ -241,12 +265,12 @@ def apply(engine: Engine, plan: Plan, settings: Settings, *, actor: str, dry_run
                 if plan.directive.mode == REPLACE:  # the registry's values for indicators and periods the file lacks
                     done = {(ids[mid], spool.date(start), spool.date(end))
                             for fam, start, end in spool.families() for mid in members[fam]}
-                    keys = conn.execute(select(measurements.c.id, measurements.c.indicator_id, measurements.c.period_start,
+                    keys = read.execute(select(measurements.c.id, measurements.c.indicator_id, measurements.c.period_start,
                                                measurements.c.period_end).where(measurements.c.source_system_id == source_id)).all()
                     for k in keys:
                         if (k.indicator_id, k.period_start, k.period_end) not in done:
                             writer_.remove(k.id)
-                writer_.flush()
+                writer_.finish()
             out.added, out.changed, out.removed = writer_.added, writer_.changed, writer_.removed
             out.renamed_organisations = len(orgs.changed)
             if orgs.changed:
@@ -260,6 +284,8 @@ def apply(engine: Engine, plan: Plan, settings: Settings, *, actor: str, dry_run
             else:
                 tx.commit()
         except BaseException:
+            if writer_ is not None:
+                writer_.abort()
             if tx.is_active:
                 tx.rollback()
             raise

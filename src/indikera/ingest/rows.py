@@ -67,6 +67,7 @@ class RowReader:
         self._date_cache: dict[str, object] = {}
         self._periods: dict[tuple, Period] = {}
         self._wilson_cache: dict[tuple[float, float], tuple[float, float]] = {}
+        self._checked_indicators: dict[tuple, Indicator] = {}
 
     # -- helpers ---------------------------------------------------------------------------------------
     def err(self, column: str | None, code: str, sv: str, en: str) -> RowError:
@@ -139,6 +140,9 @@ class RowReader:
 
     def _indicator(self, c: dict[str, str]) -> Indicator:
         mid = c.get("MeasureID", "")
+        known = self._checked_indicators.get((mid, c.get("Version")))
+        if known is not None:  # this indicator and version text passed the checks below already
+            return known
         if not mid:
             raise self.err("MeasureID", "MISSING_VALUE", "MeasureID saknas", "MeasureID is empty")
         ind = self.ctx.indicators.get(mid)
@@ -152,6 +156,7 @@ class RowReader:
         if int(major) != ind.version:
             raise self.err("Version", "VERSION", f"indikatorn {mid} har huvudversion {ind.version}, inte {text}",
                            f"indicator {mid} has major version {ind.version}, not {text}")
+        self._checked_indicators[(mid, text)] = ind
         return ind
 
     def _date(self, c: dict[str, str], col: str):
@@ -185,6 +190,8 @@ class RowReader:
 
     def _registry(self, c: dict[str, str]) -> SourceSystem:
         hsa, name = c.get("RegisterHSAID", ""), c.get("RegisterNamn", "")
+        if self.registry is not None and hsa == self.registry[0] and (not name or name == self.registry[1]):
+            return self.source  # the file's registry, already checked
         if not _HSA.match(hsa):
             raise self.err("RegisterHSAID", "REGISTER", f"{hsa!r} är inget HSA-id", f"{hsa!r} is not an HSA-id")
         if self.registry is None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import date
 from operator import itemgetter
@@ -50,10 +51,18 @@ def _snapshot_of_row(row) -> dict:
 
 
 class Writer:
-    """Buffers inserts, updates, deletes and history rows of one batch and sends them in chunks."""
+    """Buffers inserts, updates, deletes and history rows of one batch and sends them in chunks.
 
-    def __init__(self, conn: Connection, batch_id: int) -> None:
+    With ``background`` (PostgreSQL) each chunk is sent by one worker thread while the caller prepares the
+    next: the server checks foreign keys and maintains indexes at the end of every COPY, time the importer
+    would otherwise spend waiting. At most one chunk is in flight, so memory stays bounded; the caller must
+    not use ``conn`` until :meth:`finish` (it reads through a second connection meanwhile).
+    """
+
+    def __init__(self, conn: Connection, batch_id: int, *, background: bool = False) -> None:
         self.conn, self.batch_id = conn, batch_id
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="indikera-writer") if background else None
+        self._pending: Future | None = None
         self.sqlite = conn.dialect.name == "sqlite"
         self.inserts: list[tuple] = []
         self.updates: list[tuple[int, tuple]] = []  # (old id, new row)
@@ -105,33 +114,66 @@ class Writer:
                 old.organisation_id, old.stratum, op, json.dumps(before), json.dumps(after) if after else None, self.stamp)
 
     def flush(self) -> None:
-        if self.inserts:
-            insert_rows(self.conn, measurements.name, MEASUREMENT_COLUMNS, self.inserts)
-            self.inserts = []
-        if self.updates:
-            new = dict(self.updates)
+        job = (self.inserts, self.updates, self.deletes, self.history)
+        self.inserts, self.updates, self.deletes, self.history = [], [], [], []
+        if not any(job):
+            return
+        if self._pool is None:
+            self._write(*job)
+            return
+        self._wait()
+        self._pending = self._pool.submit(self._write, *job)
+
+    def finish(self) -> None:
+        """Send what is buffered and wait until every chunk is written (errors surface here)."""
+        self.flush()
+        try:
+            self._wait()
+        finally:
+            self._close()
+
+    def abort(self) -> None:
+        """Wait for a chunk in flight (its error no longer matters) so the caller can roll back safely."""
+        try:
+            self._wait()
+        except Exception:
+            pass
+        finally:
+            self._close()
+
+    def _wait(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def _close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+
+    def _write(self, inserts: list[tuple], updates: list[tuple[int, tuple]], deletes: list[int],
+               history: list[tuple]) -> None:
+        if inserts:
+            insert_rows(self.conn, measurements.name, MEASUREMENT_COLUMNS, inserts)
+        mark = "?" if self.sqlite else "%s"
+        if updates:
+            new = dict(updates)
             for old in self._old_rows(list(new)):
-                self.history.append(self._old_history("changed", old, _snapshot_of_row(old),
-                                                      dict(zip(SNAPSHOT, _SNAPSHOT_OF_TUPLE(new[old.id])))))
-            mark = "?" if self.sqlite else "%s"
+                history.append(self._old_history("changed", old, _snapshot_of_row(old),
+                                                 dict(zip(SNAPSHOT, _SNAPSHOT_OF_TUPLE(new[old.id])))))
             sets = ", ".join(f'"{c}" = {mark}' for c in MEASUREMENT_COLUMNS)
             cur = self.conn.connection.cursor()
             cur.executemany(f'UPDATE "{measurements.name}" SET {sets} WHERE id = {mark}',
-                            [(*row, old_id) for old_id, row in self.updates])
-            self.updates = []
-        if self.deletes:
-            ids = self.deletes
-            for old in self._old_rows(ids):
-                self.history.append(self._old_history("removed", old, _snapshot_of_row(old), None))
+                            [(*row, old_id) for old_id, row in updates])
+        if deletes:
+            for old in self._old_rows(deletes):
+                history.append(self._old_history("removed", old, _snapshot_of_row(old), None))
             cur = self.conn.connection.cursor()
-            for i in range(0, len(ids), 500):
-                chunk = ids[i:i + 500]
-                mark = "?" if self.sqlite else "%s"
+            for i in range(0, len(deletes), 500):
+                chunk = deletes[i:i + 500]
                 cur.execute(f'DELETE FROM "{measurements.name}" WHERE id IN ({", ".join([mark] * len(chunk))})', chunk)
-            self.deletes = []
-        if self.history:
-            insert_rows(self.conn, "measurement_history", HISTORY_COLUMNS, self.history)
-            self.history = []
+        if history:
+            insert_rows(self.conn, "measurement_history", HISTORY_COLUMNS, history)
 
 
 def insert_rows(conn: Connection, table: str, columns: Sequence[str], rows: list[tuple]) -> None:
