@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 from contextlib import ExitStack
-from hashlib import sha256
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,16 +25,15 @@ from ..config import Settings
 from ..domain.indicators import Indicator
 from ..domain.measurements import SourceSystem
 from ..domain.rules import find_conflicts
-from ..domain.checksum import canonical_text_of, result_values, source_text
-from ..domain.statistics import cell_of, family_of, hidden_cells, threshold_of
+from ..domain.statistics import family_of, threshold_of
 from ..store.db import writer
 from ..store.repositories import create_batch, ensure_source_system, load_indicators
 from ..store.tables import batches, measurements, organisations
 from .problems import Fatal, Problems
 from .rows import RowContext, RowReader
 from .sources import KEEP, REPLACE, Directive, open_table
-from .spool import CI_LOW, CI_HIGH, COHORT, COVERAGE, DEN, EXCLUSIONS, KIND, LINE, MID, NUM, ORG, POP, REASON, \
-    REFERENCE, SD, STRATUM, VERSION, FamilySpool
+from .spool import LINE, MID, ORG, STRATUM, FamilySpool
+from .groups import GroupWriter
 from .writes import Writer, per_row_triggers_suspended, rehash
 
 IMPORT_LOCK_KEY = 0x696E_646B  # "indk": PostgreSQL advisory lock serialising imports
@@ -249,17 +247,24 @@ def apply(engine: Engine, plan: Plan, settings: Settings, *, actor: str, dry_run
             org_ids = [orgs.ensure(o) for o in spool.organisations]
             org_keys = [o.key for o in spool.organisations]
             parent_of: dict[str, str | None] = {}
+            stored_keys: dict[int, str] = {}
+            stored_parents: dict[int, int | None] = {}
             for o in spool.organisations:
                 for node in o.chain():
                     parent_of.setdefault(node.key, node.parent.key if node.parent else None)
-            src = plan.source
-            src_text = source_text(src.root, src.extension, src.name)
+            for r in conn.execute(select(organisations.c.id, organisations.c.key, organisations.c.parent_id)):
+                stored_keys[r.id] = r.key
+                stored_parents[r.id] = r.parent_id
+            for oid, key in stored_keys.items():  # organisations only stored values name, for the relations
+                parent = stored_parents[oid]
+                parent_of.setdefault(key, stored_keys.get(parent) if parent is not None else None)
             writer_ = Writer(conn, batch_id, background=read is not conn)
+            groups = GroupWriter(read, plan, writer_, out, source_id=source_id, ids=ids, members=members, by_mid=by_mid,
+                                 thresholds=thresholds, org_ids=org_ids, org_keys=org_keys, parent_of=parent_of,
+                                 stored_keys=stored_keys, replace=plan.directive.mode == REPLACE)
             with per_row_triggers_suspended(conn):
                 for group in spool.families():
-                    _write_group(read, plan, group, writer_, out, source_id=source_id, src_text=src_text,
-                                 ids=ids, members=members, by_mid=by_mid, thresholds=thresholds, org_ids=org_ids,
-                                 org_keys=org_keys, parent_of=parent_of)
+                    groups.write(group)
                     if progress:
                         progress("write", spool.counts[group])
                 if plan.directive.mode == REPLACE:  # the registry's values for indicators and periods the file lacks
@@ -290,60 +295,3 @@ def apply(engine: Engine, plan: Plan, settings: Settings, *, actor: str, dry_run
                 tx.rollback()
             raise
     return out
-
-
-def _write_group(conn: Connection, plan: Plan, group: tuple, w: Writer, out: Outcome, *, source_id: int, src_text: str,
-                 ids: dict[str, int], members: dict[str, list[str]], by_mid: dict, thresholds: dict[str, int],
-                 org_ids: list[int], org_keys: list[str], parent_of: dict) -> None:
-    """One indicator family and period: mask, diff against the stored values, queue the writes."""
-    spool = plan.spool
-    family, start_ord, end_ord = group
-    rows = list(spool.read(group))
-    period = (start_ord, end_ord)
-    cells = []
-    for t in rows:
-        size, small = cell_of(t[KIND], numerator=t[NUM], denominator=t[DEN], population=t[POP], count=t[COHORT],
-                              reason=t[REASON], threshold=thresholds[t[MID]])
-        cells.append(((t[MID], period, t[STRATUM], org_keys[t[ORG]]), size, small,
-                      t[KIND] == "missing" and t[REASON] != "MSK"))
-    hidden = hidden_cells(cells, by_mid, parent_of)
-    start, end = spool.date(start_ord), spool.date(end_ord)
-    existing = {
-        (r.indicator_id, r.organisation_id, r.stratum): (r.id, r.content_hash, r.source_system_id)
-        for r in conn.execute(select(measurements.c.id, measurements.c.indicator_id, measurements.c.organisation_id,
-                                     measurements.c.stratum, measurements.c.content_hash, measurements.c.source_system_id)
-                              .where(measurements.c.indicator_id.in_([ids[mid] for mid in members[family]]),
-                                     measurements.c.period_start == start, measurements.c.period_end == end))
-    }
-    db_start, db_end = w.date(start_ord), w.date(end_ord)
-    orgs = spool.organisations
-    for t, cell in zip(rows, cells):
-        kind, rate, num, den, value, pop, cohort, reason = t[KIND:CI_LOW]
-        ci_low, ci_high, sd = t[CI_LOW], t[CI_HIGH], t[SD]
-        if hidden and kind != "missing" and cell[0] in hidden:
-            if cell[2]:
-                out.masked_primary += 1
-            else:
-                out.masked_secondary += 1
-            kind, rate, num, den, value, pop, cohort, reason = "missing", None, None, None, None, None, None, "MSK"
-            ci_low = ci_high = sd = None
-        mid, stratum = t[MID], t[STRATUM]
-        text_ = canonical_text_of(
-            mid, t[VERSION], start, end, stratum, result_values(kind, rate, num, den, value, pop, cohort, reason),
-            ci_low, ci_high, sd, t[COVERAGE], t[EXCLUSIONS], t[REFERENCE], None, None, orgs[t[ORG]], src_text)
-        digest = sha256(text_.encode("utf-8")).hexdigest()
-        indicator_id, org_id = ids[mid], org_ids[t[ORG]]
-        row = (indicator_id, t[VERSION], db_start, db_end, org_id, stratum, kind, rate, num, den, value, pop, cohort,
-               reason, ci_low, ci_high, sd, t[COVERAGE], t[EXCLUSIONS], t[REFERENCE], None, None, source_id, w.batch_id,
-               digest, w.stamp)
-        old = existing.pop((indicator_id, org_id, stratum), None)
-        if old is None:
-            w.add(row)
-        elif old[1] == digest and old[2] == source_id:
-            out.unchanged += 1
-        else:
-            w.change(old[0], row)
-    if plan.directive.mode == REPLACE:
-        for old_id, _, old_source in existing.values():
-            if old_source == source_id:
-                w.remove(old_id)

@@ -82,7 +82,7 @@ class Writer:
             d = self._dates[ordinal] = d.isoformat() if self.sqlite else d
         return d
 
-    def _db_date(self, d: date):
+    def db_date(self, d: date):
         return d.isoformat() if self.sqlite else d
 
     def add(self, row: tuple) -> None:
@@ -110,7 +110,7 @@ class Writer:
             yield from self.conn.execute(select(measurements).where(measurements.c.id.in_(ids[i:i + 500])))
 
     def _old_history(self, op: str, old, before: dict, after: dict | None) -> tuple:
-        return (self.batch_id, old.indicator_id, self._db_date(old.period_start), self._db_date(old.period_end),
+        return (self.batch_id, old.indicator_id, self.db_date(old.period_start), self.db_date(old.period_end),
                 old.organisation_id, old.stratum, op, json.dumps(before), json.dumps(after) if after else None, self.stamp)
 
     def flush(self) -> None:
