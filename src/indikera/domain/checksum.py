@@ -71,16 +71,14 @@ def result_values(kind: str, rate=None, numerator=None, denominator=None, value=
     return ("missing", reason or "")
 
 
-def canonical_text_of(measure_id: str, version: int, start, end, stratum: str, values: tuple[str, ...],
-                      ci_low, ci_high, standard_deviation, coverage, exclusions, reference_interval,
-                      first_encounter, last_encounter, organisation: Organisation, source_text: str) -> str:
-    """Step 1 from flat fields: the one implementation, used for domain objects and import rows alike."""
+def canonical_head(measure_id: str, version: int, start, end, stratum: str) -> str:
+    """The leading fields of the canonical text (shared by every value of one indicator, period and stratum)."""
+    return "|".join((measure_id, str(version), _date(start), _date(end), stratum))
+
+
+def canonical_middle(values: tuple[str, ...], ci_low, ci_high, standard_deviation, coverage, exclusions,
+                     reference_interval, first_encounter, last_encounter) -> str:
     return "|".join((
-        measure_id,
-        str(version),
-        _date(start),
-        _date(end),
-        stratum,
         *values,
         _num(ci_low),
         _num(ci_high),
@@ -90,8 +88,24 @@ def canonical_text_of(measure_id: str, version: int, start, end, stratum: str, v
         _num(reference_interval),
         _date(first_encounter) if first_encounter else "",
         _date(last_encounter) if last_encounter else "",
-        _org(organisation),
-        source_text,
+    ))
+
+
+def canonical_tail(organisation: Organisation, source_text: str) -> str:
+    """The trailing fields (shared by every value of one organisation and source system)."""
+    return _org(organisation) + "|" + source_text
+
+
+def canonical_text_of(measure_id: str, version: int, start, end, stratum: str, values: tuple[str, ...],
+                      ci_low, ci_high, standard_deviation, coverage, exclusions, reference_interval,
+                      first_encounter, last_encounter, organisation: Organisation, source_text: str) -> str:
+    """Step 1 from flat fields: head | middle | tail, the one implementation for domain objects and import
+    rows alike (the importer memoises head and tail, which repeat across rows)."""
+    return "|".join((
+        canonical_head(measure_id, version, start, end, stratum),
+        canonical_middle(values, ci_low, ci_high, standard_deviation, coverage, exclusions, reference_interval,
+                         first_encounter, last_encounter),
+        canonical_tail(organisation, source_text),
     ))
 
 

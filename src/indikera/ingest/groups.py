@@ -18,7 +18,7 @@ from hashlib import sha256
 
 from sqlalchemy import Connection, select
 
-from ..domain.checksum import canonical_text_of, result_values, source_text
+from ..domain.checksum import canonical_head, canonical_middle, canonical_tail, result_values, source_text
 from ..domain.indicators import Indicator
 from ..domain.measurements import Missing, ReasonCode
 from ..domain.organisations import Organisation
@@ -49,6 +49,7 @@ class GroupWriter:
         self.src_text = source_text(src.root, src.extension, src.name)
         self.mid_of_id = {i: mid for mid, i in ids.items()}
         self._stored_orgs: dict[int, Organisation] | None = None
+        self._tails: list[str | None] = [None] * len(plan.spool.organisations)  # per organisation: chain | source
 
     def write(self, group: tuple) -> None:
         spool, w, out = self.spool, self.w, self.out
@@ -73,6 +74,8 @@ class GroupWriter:
         hidden = hidden_cells(cells + stored_cells, self.by_mid, self.parent_of)
         db_start, db_end = w.date(start_ord), w.date(end_ord)
         orgs = spool.organisations
+        heads: dict[tuple, str] = {}
+        tails = self._tails
         for t, cell in zip(rows, cells):
             kind, rate, num, den, value, pop, cohort, reason = t[KIND:CI_LOW]
             ci_low, ci_high, sd = t[CI_LOW], t[CI_HIGH], t[SD]
@@ -84,10 +87,15 @@ class GroupWriter:
                 kind, rate, num, den, value, pop, cohort, reason = "missing", None, None, None, None, None, None, "MSK"
                 ci_low = ci_high = sd = None
             mid, stratum = t[MID], t[STRATUM]
-            text = canonical_text_of(
-                mid, t[VERSION], start, end, stratum, result_values(kind, rate, num, den, value, pop, cohort, reason),
-                ci_low, ci_high, sd, t[COVERAGE], t[EXCLUSIONS], t[REFERENCE], None, None, orgs[t[ORG]], self.src_text)
-            digest = sha256(text.encode("utf-8")).hexdigest()
+            head = heads.get((mid, t[VERSION], stratum))
+            if head is None:
+                head = heads[(mid, t[VERSION], stratum)] = canonical_head(mid, t[VERSION], start, end, stratum)
+            tail = tails[t[ORG]]
+            if tail is None:
+                tail = tails[t[ORG]] = canonical_tail(orgs[t[ORG]], self.src_text)
+            middle = canonical_middle(result_values(kind, rate, num, den, value, pop, cohort, reason), ci_low, ci_high, sd,
+                                      t[COVERAGE], t[EXCLUSIONS], t[REFERENCE], None, None)
+            digest = sha256(f"{head}|{middle}|{tail}".encode()).hexdigest()  # = canonical_text_of(...)
             indicator_id, org_id = self.ids[mid], self.org_ids[t[ORG]]
             row = (indicator_id, t[VERSION], db_start, db_end, org_id, stratum, kind, rate, num, den, value, pop, cohort,
                    reason, ci_low, ci_high, sd, t[COVERAGE], t[EXCLUSIONS], t[REFERENCE], None, None, self.source_id,

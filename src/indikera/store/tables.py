@@ -125,7 +125,6 @@ measurements = Table(
     UniqueConstraint("indicator_id", "period_start", "period_end", "organisation_id", "stratum"),
     CheckConstraint("kind IN ('proportion','continuous','cohort','missing')", name="kind"),
     # Covers the producer's query (ids + enclosed period) and the checksum (index-only on PostgreSQL).
-    Index("ix_measurements_lookup", "indicator_id", "period_start", "period_end", "content_hash"),
     Index("ix_measurements_batch_id", "batch_id"),
     Index("ix_measurements_updated_at", "updated_at"),
 )
