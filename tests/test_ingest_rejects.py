@@ -188,7 +188,7 @@ def test_windows_1252_is_detected_and_converted(sqlite_engine, tmp_path):
     assert "Västerbotten".encode("cp1252") in path.read_bytes()
     plan = validate(sqlite_engine, path, Settings(database_url=str(sqlite_engine.url)))
     assert plan.ok
-    names = {node.name for org in plan.spool.organisations for node in org.chain()}
+    names = {node.name for org in plan.spool.organisations.values() for node in org.chain()}
     assert "Vårdcentralen Solna" in names and "Region Västerbotten" in names
 
 

@@ -36,6 +36,8 @@ class Settings:
     # --- import and masking ---
     default_display_threshold: int = 5  # denominator / population below this → missing/MSK
     import_max_line_bytes: int = 65_536
+    import_workers: int = 0  # processes that check a large CSV file in parallel; 0: one per CPU, at most 4
+    import_parallel_min_bytes: int = 16_000_000  # smaller files are checked in one process
     # --- access ---
     admin_tokens: tuple[str, ...] = ()  # "name:token" pairs; tokens are secrets
     admin_hsa_ids: tuple[str, ...] = ()  # client-certificate serialNumbers (HSA-ids) allowed to administer

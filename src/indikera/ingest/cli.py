@@ -68,7 +68,8 @@ def results(
                       f"(File rejected: {problems.total} problems. Nothing was written.)")
         plan.spool.close()
         raise typer.Exit(1)
-    console.print(f"{plan.rows} rader kontrollerade utan fel ({plan.fmt}, register {plan.registry}, "
+    console.print(f"{plan.rows} rader kontrollerade utan fel ({plan.fmt}"
+                  f"{f' i {plan.parts} processer' if plan.parts > 1 else ''}, register {plan.registry}, "
                   f"{'ersätter registrets övriga värden' if plan.directive.mode == 'replace' else 'behåller övriga värden'}).")
     console.print("Skriver till databasen …" if not dry_run else "Provkörning: beräknar ändringar …")
     try:

@@ -39,17 +39,17 @@ class GroupWriter:
 
     def __init__(self, read: Connection, plan, w: Writer, out, *, source_id: int, ids: dict[str, int],
                  members: dict[str, list[str]], by_mid: dict[str, Indicator], thresholds: dict[str, int],
-                 org_ids: list[int], org_keys: list[str], parent_of: dict[str, str | None], stored_keys: dict[int, str],
+                 org_ids: dict[str, int], parent_of: dict[str, str | None], stored_keys: dict[int, str],
                  replace: bool) -> None:
         self.read, self.plan, self.spool, self.w, self.out = read, plan, plan.spool, w, out
         self.source_id, self.ids, self.members, self.by_mid = source_id, ids, members, by_mid
-        self.thresholds, self.org_ids, self.org_keys, self.parent_of = thresholds, org_ids, org_keys, parent_of
+        self.thresholds, self.org_ids, self.parent_of = thresholds, org_ids, parent_of
         self.stored_keys, self.replace = stored_keys, replace
         src = plan.source
         self.src_text = source_text(src.root, src.extension, src.name)
         self.mid_of_id = {i: mid for mid, i in ids.items()}
         self._stored_orgs: dict[int, Organisation] | None = None
-        self._tails: list[str | None] = [None] * len(plan.spool.organisations)  # per organisation: chain | source
+        self._tails: dict[str, str] = {}  # per organisation key: chain | source
 
     def write(self, group: tuple) -> None:
         spool, w, out = self.spool, self.w, self.out
@@ -67,7 +67,7 @@ class GroupWriter:
         for t in rows:
             size, small = cell_of(t[KIND], numerator=t[NUM], denominator=t[DEN], population=t[POP], count=t[COHORT],
                                   reason=t[REASON], threshold=self.thresholds[t[MID]])
-            cells.append(((t[MID], period, t[STRATUM], self.org_keys[t[ORG]]), size, small,
+            cells.append(((t[MID], period, t[STRATUM], t[ORG]), size, small,
                           t[KIND] == "missing" and t[REASON] != "MSK"))
         kept = self._kept(rows, existing)
         stored_cells = [self._stored_cell(r, period) for r in kept]
@@ -90,7 +90,7 @@ class GroupWriter:
             head = heads.get((mid, t[VERSION], stratum))
             if head is None:
                 head = heads[(mid, t[VERSION], stratum)] = canonical_head(mid, t[VERSION], start, end, stratum)
-            tail = tails[t[ORG]]
+            tail = tails.get(t[ORG])
             if tail is None:
                 tail = tails[t[ORG]] = canonical_tail(orgs[t[ORG]], self.src_text)
             middle = canonical_middle(result_values(kind, rate, num, den, value, pop, cohort, reason), ci_low, ci_high, sd,

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
 from contextlib import ExitStack
 from collections import defaultdict
 from collections.abc import Callable
@@ -23,12 +24,14 @@ from sqlalchemy import Connection, Engine, insert, select, text, update
 
 from ..config import Settings
 from ..domain.indicators import Indicator
+from ..domain import oids
 from ..domain.measurements import SourceSystem
 from ..domain.rules import find_conflicts
 from ..domain.statistics import family_of, threshold_of
 from ..store.db import writer
 from ..store.repositories import create_batch, ensure_source_system, load_indicators
 from ..store.tables import batches, measurements, organisations
+from . import parallel
 from .problems import Fatal, Problems
 from .rows import RowContext, RowReader
 from .sources import KEEP, REPLACE, Directive, open_table
@@ -52,6 +55,7 @@ class Plan:
     source: SourceSystem | None = None
     indicators: dict[str, tuple[int, Indicator]] = field(default_factory=dict)
     spool: FamilySpool = field(default_factory=FamilySpool)
+    parts: int = 1  # processes that checked the rows (``parallel``)
 
     @property
     def ok(self) -> bool:
@@ -100,8 +104,33 @@ def validate(engine: Engine, path: Path, settings: Settings, *, registry: str | 
     except Fatal:
         return plan
     plan.fmt, plan.directive = table.fmt, table.directive
-    reader = RowReader(RowContext(problems, {k: v[1] for k, v in plan.indicators.items()}, table.decimal_comma))
     by_mid = {k: v[1] for k, v in plan.indicators.items()}
+    in_parts = _check_in_parts(plan, table, settings, by_mid, progress) if table.body is not None else None
+    if in_parts is not None:
+        table.close()
+        file_registry = in_parts
+    else:
+        file_registry = _check_rows(plan, table, by_mid, progress)
+    if plan.rows == 0 and not problems:
+        problems.add(None, None, "EMPTY", "filen innehåller inga rader med värden", "the file holds no rows")
+    if file_registry is not None:
+        hsa, _, first = file_registry
+        if registry and registry != hsa:
+            problems.add(first, "RegisterHSAID", "REGISTER", f"filen gäller register {hsa}, inte {registry} (--registry)",
+                         f"the file is for registry {hsa}, not {registry} (--registry)")
+        if plan.directive.registry and plan.directive.registry != hsa:
+            problems.add(plan.directive.line, None, "DIRECTIVE",
+                         f"DELETE_EXISTING_DATA_FOR_REGISTER_HSAID anger {plan.directive.registry} men raderna gäller {hsa}",
+                         f"the directive names {plan.directive.registry} but the rows are for {hsa}")
+    if not problems:
+        _check_across_rows(plan)
+    return plan
+
+
+def _check_rows(plan: Plan, table, by_mid: dict[str, Indicator], progress: Progress | None) -> tuple | None:
+    """Check every row in this process and spool the valid ones; the file's registry as met."""
+    problems = plan.problems
+    reader = RowReader(RowContext(problems, by_mid, table.decimal_comma))
     families: dict[str, str] = {}
     counter = getattr(table, "_counter", None)
     last = 0
@@ -120,20 +149,35 @@ def validate(engine: Engine, path: Path, settings: Settings, *, registry: str | 
     if progress and counter is not None:
         progress("read", counter[0] - last)
     plan.source = reader.source
-    if plan.rows == 0 and not problems:
-        problems.add(None, None, "EMPTY", "filen innehåller inga rader med värden", "the file holds no rows")
-    if reader.registry is not None:
-        hsa, _, first = reader.registry
-        if registry and registry != hsa:
-            problems.add(first, "RegisterHSAID", "REGISTER", f"filen gäller register {hsa}, inte {registry} (--registry)",
-                         f"the file is for registry {hsa}, not {registry} (--registry)")
-        if plan.directive.registry and plan.directive.registry != hsa:
-            problems.add(plan.directive.line, None, "DIRECTIVE",
-                         f"DELETE_EXISTING_DATA_FOR_REGISTER_HSAID anger {plan.directive.registry} men raderna gäller {hsa}",
-                         f"the directive names {plan.directive.registry} but the rows are for {hsa}")
-    if not problems:
-        _check_across_rows(plan)
-    return plan
+    return reader.registry
+
+
+def _check_in_parts(plan: Plan, table, settings: Settings, by_mid: dict[str, Indicator],
+                    progress: Progress | None) -> tuple | None:
+    """Check a large CSV file in worker processes (``parallel``); the file's registry, or None when the
+    file is to be checked in this process (small, quoted, unusual, or the parts did not agree)."""
+    body = table.body
+    parts = parallel.cut(body, parallel.workers_for(settings.import_workers), settings.import_parallel_min_bytes)
+    if parts is None:
+        return None
+    registry = parallel.first_registry(body, plan.file_name, by_mid, table.decimal_comma)
+    if registry is None:
+        return None
+    ran = parallel.validate_in_parts(body, parts, plan.file_name, by_mid, table.decimal_comma, registry,
+                                     progress=(lambda n: progress("read", n)) if progress else None)
+    if ran is None:
+        return None
+    results, directory = ran
+    if not parallel.consistent(results, registry):
+        shutil.rmtree(directory, ignore_errors=True)
+        return None
+    plan.parts = len(results)
+    for r in results:
+        plan.problems.extend(r.shown, r.total)
+        plan.rows += r.rows
+        plan.spool.adopt(r.spool, r.organisations, directory)
+    plan.source = SourceSystem(oids.SOURCE_SYSTEM_HSA_ROOT, registry[0], registry[1])
+    return registry
 
 
 def _check_across_rows(plan: Plan) -> None:
@@ -147,12 +191,11 @@ def _check_across_rows(plan: Plan) -> None:
     by_family: dict[str, list] = defaultdict(list)
     for group in spool.families():
         by_family[group[0]].append(group)
-    org_keys = [o.key for o in spool.organisations]
     for family, groups in by_family.items():
         periods = [spool.period(g[1], g[2]) for g in groups]
         found: list[tuple] = []  # (line, code, first line, measure id, period, organisation key, other period)
         if find_conflicts((("", "", ""), p) for p in periods):
-            rows = sorted((t[LINE], (t[MID], org_keys[t[ORG]], t[STRATUM]), period)
+            rows = sorted((t[LINE], (t[MID], t[ORG], t[STRATUM]), period)
                           for group, period in zip(groups, periods) for t in spool.read(group))
             lines = [r[0] for r in rows]  # file order: the later line is the one in conflict
             items = [(r[1], r[2]) for r in rows]
@@ -164,7 +207,7 @@ def _check_across_rows(plan: Plan) -> None:
             for group, period in zip(groups, periods):
                 seen: dict[tuple, int] = {}
                 for t in spool.read(group):
-                    key = (t[MID], org_keys[t[ORG]], t[STRATUM])
+                    key = (t[MID], t[ORG], t[STRATUM])
                     first = seen.setdefault(key, t[LINE])
                     if first != t[LINE]:
                         found.append((t[LINE], "DUPLICATE", first, key[0], period, key[1], period))
@@ -244,12 +287,11 @@ def apply(engine: Engine, plan: Plan, settings: Settings, *, actor: str, dry_run
                                     fmt=plan.fmt, actor=actor)
             out.batch_id = batch_id
             orgs = _Organisations(conn)
-            org_ids = [orgs.ensure(o) for o in spool.organisations]
-            org_keys = [o.key for o in spool.organisations]
+            org_ids = {key: orgs.ensure(o) for key, o in spool.organisations.items()}
             parent_of: dict[str, str | None] = {}
             stored_keys: dict[int, str] = {}
             stored_parents: dict[int, int | None] = {}
-            for o in spool.organisations:
+            for o in spool.organisations.values():
                 for node in o.chain():
                     parent_of.setdefault(node.key, node.parent.key if node.parent else None)
             for r in conn.execute(select(organisations.c.id, organisations.c.key, organisations.c.parent_id)):
@@ -260,7 +302,7 @@ def apply(engine: Engine, plan: Plan, settings: Settings, *, actor: str, dry_run
                 parent_of.setdefault(key, stored_keys.get(parent) if parent is not None else None)
             writer_ = Writer(conn, batch_id, background=read is not conn)
             groups = GroupWriter(read, plan, writer_, out, source_id=source_id, ids=ids, members=members, by_mid=by_mid,
-                                 thresholds=thresholds, org_ids=org_ids, org_keys=org_keys, parent_of=parent_of,
+                                 thresholds=thresholds, org_ids=org_ids, parent_of=parent_of,
                                  stored_keys=stored_keys, replace=plan.directive.mode == REPLACE)
             with per_row_triggers_suspended(conn):
                 for group in spool.families():

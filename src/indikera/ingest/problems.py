@@ -39,6 +39,11 @@ class Problems:
         if len(self.shown) < SHOWN:
             self.shown.append(Problem(self.file, line, column, code, sv, en))
 
+    def extend(self, shown: list[Problem], total: int) -> None:
+        """Add another reader's problems (a later part of the same file): as if they had been added here."""
+        self.shown.extend(shown[:max(0, SHOWN - len(self.shown))])
+        self.total += total
+
     def fatal(self, line: int | None, column: str | None, code: str, sv: str, en: str) -> Fatal:
         self.add(line, column, code, sv, en)
         return Fatal(code)

@@ -69,6 +69,17 @@ class RowReader:
         self._wilson_cache: dict[tuple[float, float], tuple[float, float]] = {}
         self._checked_indicators: dict[tuple, Indicator] = {}
 
+    def start_as_after(self, registry: tuple[str, str, int]) -> None:
+        """Continue as a reader that has already met the file's registry on an earlier line: how a worker
+        validating the second half of a file starts (``ingest.parallel``)."""
+        self.registry = registry
+        self.source = SourceSystem(oids.SOURCE_SYSTEM_HSA_ROOT, registry[0], registry[1])
+
+    @property
+    def seen_organisations(self) -> dict[str, tuple[Organisation, int]]:
+        """Every organisation met so far, by key: (organisation, first line)."""
+        return self._orgs
+
     # -- helpers ---------------------------------------------------------------------------------------
     def err(self, column: str | None, code: str, sv: str, en: str) -> RowError:
         self.p.add(self._line, column, code, sv, en)

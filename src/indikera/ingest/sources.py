@@ -17,7 +17,7 @@ import codecs
 import csv
 import datetime as dt
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,6 +47,19 @@ class Directive:
 
 
 @dataclass
+class CsvBody:
+    """Where a CSV file's rows start and how to read them: lets a byte range be read on its own."""
+
+    path: Path
+    offset: int  # first byte after the header line
+    header: list[str]
+    delimiter: str
+    encoding: str
+    header_line: int
+    max_line_bytes: int
+
+
+@dataclass
 class Table:
     fmt: str  # csv | xlsx | json
     rows: Iterator[tuple[int, dict[str, str]]]
@@ -54,6 +67,13 @@ class Table:
     decimal_comma: bool = False
     registry: tuple[str, str] | None = None  # JSON: (hsaId, name) given once for the file
     bytes_read: int = 0  # progress for CSV/JSON
+    body: CsvBody | None = None  # CSV only
+    closer: Callable[[], None] | None = None
+
+    def close(self) -> None:
+        """Release the file when ``rows`` is not read to its end."""
+        if self.closer is not None:
+            self.closer()
 
 
 def detect_format(path: Path) -> str:
@@ -100,10 +120,12 @@ def _header(names: list[str], line: int, problems: Problems, *, extra: tuple[str
 # ---------------------------------------------------------------------------------------------- CSV
 
 
-def _lines(fh, problems: Problems, max_line_bytes: int, start_line: int, encoding: str, counter: list[int]) -> Iterator[str]:
-    """Physical lines, decoded, with the length limit, binary detection and line counting."""
+def _lines(fh, problems: Problems, max_line_bytes: int, start_line: int, encoding: str, counter: list[int],
+           end: int | None = None) -> Iterator[str]:
+    """Physical lines, decoded, with the length limit, binary detection and line counting; up to byte ``end``
+    (relative to where ``fh`` starts, i.e. ``counter[0]``) when given."""
     line_no = start_line
-    while True:
+    while end is None or counter[0] < end:
         raw = fh.readline(max_line_bytes + 1)
         if not raw:
             return
@@ -184,39 +206,60 @@ def read_csv(path: Path, problems: Problems, max_line_bytes: int) -> Table:
     header = _header(next(csv.reader([first], delimiter=best)), header_line, problems)
     n = len(header)
 
+    body = CsvBody(path, fh.tell(), header, best, encoding, header_line, max_line_bytes)
+
     def rows() -> Iterator[tuple[int, dict[str, str]]]:
-        physical = [header_line]
-
-        def counted() -> Iterator[str]:
-            for text in lines:
-                physical[0] += 1
-                yield text
-
-        reader = csv.reader(counted(), delimiter=best, strict=True)
-        start = physical[0] + 1
         try:
-            for record in reader:
-                line = start
-                start = physical[0] + 1
-                if not any(c.strip() for c in record):
-                    continue
-                if len(record) != n:
-                    problems.add(line, None, "FIELD_COUNT",
-                                 f"raden har {len(record)} fält men rubriken har {n} – trunkerad rad eller fel avgränsare?",
-                                 f"the row has {len(record)} fields, the header {n}: truncated line or wrong delimiter?")
-                    continue
-                yield line, dict(zip(header, map(str.strip, record)))
-        except csv.Error as exc:
-            problems.add(start, None, "CSV_SYNTAX", f"CSV-fel: {exc} (t.ex. ett citattecken som aldrig avslutas)",
-                         f"CSV error: {exc} (e.g. an unterminated quote)")
-        except Fatal:
-            pass
+            yield from records(lines, header, best, header_line, problems)
         finally:
             fh.close()
 
-    table = Table("csv", rows(), directive, decimal_comma=best == ";")
+    table = Table("csv", rows(), directive, decimal_comma=best == ";", body=body, closer=fh.close)
     table._counter = counter  # type: ignore[attr-defined]
     return table
+
+
+def records(lines: Iterator[str], header: list[str], delimiter: str, line_before: int,
+            problems: Problems) -> Iterator[tuple[int, dict[str, str]]]:
+    """(line, {column: text}) for each CSV record in ``lines``; ``line_before`` is the physical line just
+    before the first of them. A record may span lines (a quoted newline): its line is where it starts."""
+    n = len(header)
+    physical = [line_before]
+
+    def counted() -> Iterator[str]:
+        for text in lines:
+            physical[0] += 1
+            yield text
+
+    reader = csv.reader(counted(), delimiter=delimiter, strict=True)
+    start = physical[0] + 1
+    try:
+        for record in reader:
+            line = start
+            start = physical[0] + 1
+            if not any(c.strip() for c in record):
+                continue
+            if len(record) != n:
+                problems.add(line, None, "FIELD_COUNT",
+                             f"raden har {len(record)} fält men rubriken har {n} – trunkerad rad eller fel avgränsare?",
+                             f"the row has {len(record)} fields, the header {n}: truncated line or wrong delimiter?")
+                continue
+            yield line, dict(zip(header, map(str.strip, record)))
+    except csv.Error as exc:
+        problems.add(start, None, "CSV_SYNTAX", f"CSV-fel: {exc} (t.ex. ett citattecken som aldrig avslutas)",
+                     f"CSV error: {exc} (e.g. an unterminated quote)")
+    except Fatal:
+        pass
+
+
+def body_records(body: CsvBody, start: int, end: int, line_before: int, problems: Problems,
+                 counter: list[int]) -> Iterator[tuple[int, dict[str, str]]]:
+    """The records of bytes [start, end) of the body; ``start`` and ``end`` must fall on line boundaries
+    outside quotes (``ingest.parallel`` cuts only files without a quote character)."""
+    with body.path.open("rb") as fh:
+        fh.seek(start)
+        lines = _lines(fh, problems, body.max_line_bytes, line_before, body.encoding, counter, end - start)
+        yield from records(lines, body.header, body.delimiter, line_before, problems)
 
 
 # --------------------------------------------------------------------------------------------- XLSX

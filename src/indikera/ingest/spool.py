@@ -8,6 +8,7 @@ the write path turns them into database rows without rebuilding domain objects.
 from __future__ import annotations
 
 import pickle
+import shutil
 import tempfile
 from collections.abc import Iterator
 from datetime import date
@@ -19,7 +20,8 @@ from ..domain.periods import Period
 CHUNK = 2000  # rows per pickled chunk of one group
 BUFFERED = 20_000  # rows held in memory over all groups before every buffer goes to disk
 
-# One spooled row. Dates are ordinals; the organisation and source system are indexes into the spool's lists.
+# One spooled row. Dates are ordinals, the organisation is its key (``organisations``), the source system
+# an index into ``sources``.
 FIELDS = (
     "line", "measure_id", "version", "start", "end", "org", "source", "stratum", "kind", "rate", "numerator",
     "denominator", "value", "population", "cohort", "reason_code", "ci_low", "ci_high", "standard_deviation",
@@ -30,25 +32,28 @@ FIELDS = (
 
 
 class FamilySpool:
-    """Measurements as compact tuples in per-group temporary files; organisations once, by index."""
+    """Measurements as compact tuples in per-group temporary files; organisations once, by key."""
 
-    def __init__(self) -> None:
-        self._files: dict[tuple, tempfile.SpooledTemporaryFile] = {}
+    def __init__(self, directory: str | None = None) -> None:
+        self._directory = directory  # named files there (a worker's spool, adopted by the main process)
+        self._files: dict[tuple, object] = {}
+        self._adopted: dict[tuple, list] = {}  # group → files of other spools, read before this one's own
+        self._owned_dirs: list[str] = []
         self._buffers: dict[tuple, list[tuple]] = {}
         self.counts: dict[tuple, int] = {}
-        self.organisations: list[Organisation] = []
-        self._org_index: dict[int, int] = {}  # id(organisation) → index; organisations are shared objects
+        self.organisations: dict[str, Organisation] = {}  # key → organisation; rows name it by key
+        self._org_keys: dict[int, str] = {}  # id(organisation) → key; organisations are shared objects
         self.sources: list[SourceSystem] = []
         self._dates: dict[int, date] = {}
         self._periods: dict[tuple[int, int], Period] = {}
         self._buffered = 0
 
-    def _org(self, org: Organisation) -> int:
-        idx = self._org_index.get(id(org))
-        if idx is None:
-            idx = self._org_index[id(org)] = len(self.organisations)
-            self.organisations.append(org)
-        return idx
+    def _org(self, org: Organisation) -> str:
+        key = self._org_keys.get(id(org))
+        if key is None:
+            key = self._org_keys[id(org)] = org.key
+            self.organisations.setdefault(key, org)
+        return key
 
     def add(self, family: tuple, line: int, row: tuple) -> None:
         """``row`` as ``rows.RowReader.read`` returns it."""
@@ -74,7 +79,11 @@ class FamilySpool:
             return
         fh = self._files.get(family)
         if fh is None:
-            fh = self._files[family] = tempfile.SpooledTemporaryFile(max_size=64 * 1024)  # many groups: keep each small
+            if self._directory is None:
+                fh = tempfile.SpooledTemporaryFile(max_size=64 * 1024)  # many groups: keep each small
+            else:
+                fh = tempfile.NamedTemporaryFile(dir=self._directory, suffix=".spool", delete=False)
+            self._files[family] = fh
         pickle.dump(buf, fh, protocol=pickle.HIGHEST_PROTOCOL)
         self._buffered -= len(buf)
         self._buffers[family] = []
@@ -83,18 +92,42 @@ class FamilySpool:
         return sorted(self.counts)
 
     def read(self, family: tuple) -> Iterator[tuple]:
-        """The group's rows (flat tuples, :data:`FIELDS`) in file order."""
+        """The group's rows (flat tuples, :data:`FIELDS`) in file order: adopted parts first, in the order
+        they were adopted, then this spool's own rows."""
         self._flush(family)
-        fh = self._files.get(family)
-        if fh is None:
-            return
-        fh.seek(0)  # each read starts again at the family's first chunk
-        while True:
-            try:
-                chunk = pickle.load(fh)  # our own data, written above: never untrusted input
-            except EOFError:
-                return
-            yield from chunk
+        for fh in (*self._adopted.get(family, ()), self._files.get(family)):
+            if fh is None:
+                continue
+            fh.seek(0)  # each read starts again at the group's first chunk
+            while True:
+                try:
+                    chunk = pickle.load(fh)  # our own data (this process or its workers): never untrusted input
+                except EOFError:
+                    break
+                yield from chunk
+
+    def export(self) -> dict[tuple, tuple[str, int]]:
+        """Flush and close every group file; group → (file name, rows), for another process to adopt."""
+        assert self._directory is not None, "only a spool with named files can be handed over"
+        for family in list(self._buffers):
+            self._flush(family)
+        out = {}
+        for family, fh in self._files.items():
+            fh.close()
+            out[family] = (fh.name, self.counts[family])
+        self._files.clear()
+        return out
+
+    def adopt(self, exported: dict[tuple, tuple[str, int]], organisations: dict[str, Organisation],
+              directory: str | None = None) -> None:
+        """Take over another spool's rows (``export``); ``directory`` is removed on :meth:`close`."""
+        for family, (name, count) in exported.items():
+            self._adopted.setdefault(family, []).append(open(name, "rb"))  # noqa: SIM115 - closed in close()
+            self.counts[family] = self.counts.get(family, 0) + count
+        for key, org in organisations.items():
+            self.organisations.setdefault(key, org)
+        if directory is not None and directory not in self._owned_dirs:
+            self._owned_dirs.append(directory)
 
     def date(self, ordinal: int) -> date:
         d = self._dates.get(ordinal)
@@ -110,7 +143,11 @@ class FamilySpool:
         return p
 
     def close(self) -> None:
-        for fh in self._files.values():
+        for fh in (*self._files.values(), *(f for files in self._adopted.values() for f in files)):
             fh.close()
         self._files.clear()
+        self._adopted.clear()
         self._buffers.clear()
+        for directory in self._owned_dirs:
+            shutil.rmtree(directory, ignore_errors=True)
+        self._owned_dirs.clear()
