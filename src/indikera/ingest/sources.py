@@ -204,8 +204,6 @@ def read_csv(path: Path, problems: Problems, max_line_bytes: int) -> Table:
                              "rubrikraden har inga kända kolumner – fel avgränsare? Använd semikolon (;) eller komma (,)",
                              "no known columns in the header: wrong delimiter? Use ';' or ','")
     header = _header(next(csv.reader([first], delimiter=best)), header_line, problems)
-    n = len(header)
-
     body = CsvBody(path, fh.tell(), header, best, encoding, header_line, max_line_bytes)
 
     def rows() -> Iterator[tuple[int, dict[str, str]]]:
