@@ -4,6 +4,7 @@ added value's after-image although it is stored only once."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select, text
 from typer.testing import CliRunner
 
@@ -21,6 +22,8 @@ from indikera.domain.measurements import SourceSystem
 from .support.ingest_files import Y2024, many, organisations, prop, sample, seed_indicators
 
 runner = CliRunner()
+# The transaction in the importer's own process, or in a database writer process (``write_process``).
+WRITERS = pytest.mark.parametrize("writer_min_rows", [10**9, 0], ids=["local-writer", "writer-process"])
 
 
 def _import(engine, path, **kw):
@@ -39,7 +42,8 @@ def _triggers(conn) -> list[tuple]:
     return conn.execute(text("SELECT tgname, tgrelid::regclass::text FROM pg_trigger WHERE NOT tgisinternal ORDER BY tgname")).all()
 
 
-def test_stored_hashes_follow_the_domain_algorithm(engine, tmp_path):
+@WRITERS
+def test_stored_hashes_follow_the_domain_algorithm(engine, tmp_path, writer_min_rows):
     """Every stored content hash (masked values included) equals the domain's hash of the stored values."""
     seed_indicators(engine)
     bulk = many(40)
@@ -47,7 +51,7 @@ def test_stored_hashes_follow_the_domain_algorithm(engine, tmp_path):
     bulk[0] = prop(small.measure_id, small.period, small.organisation, 1, 3)  # a small count: masked on import
     path = tmp_path / "f.csv"
     write_csv(path, sample() + bulk)
-    out = _import(engine, path)
+    out = _import(engine, path, import_writer_process_min_rows=writer_min_rows)
     assert out.masked_primary >= 1 and out.added > 400
     with engine.connect() as conn:
         orgs = load_organisations(conn)
@@ -62,14 +66,15 @@ def test_stored_hashes_follow_the_domain_algorithm(engine, tmp_path):
         assert content_hash(m) == r.content_hash
 
 
-def test_import_moves_the_data_version_and_keeps_the_triggers(engine, tmp_path):
+@WRITERS
+def test_import_moves_the_data_version_and_keeps_the_triggers(engine, tmp_path, writer_min_rows):
     seed_indicators(engine)
     path = tmp_path / "f.csv"
     write_csv(path, sample())
     with engine.connect() as conn:
         triggers, v0 = _triggers(conn), conn.execute(select(data_version.c.version)).scalar_one()
     assert any("measurements" in str(t) for t in triggers)
-    _import(engine, path)
+    _import(engine, path, import_writer_process_min_rows=writer_min_rows)
     with engine.connect() as conn:
         assert _triggers(conn) == triggers
         v1 = conn.execute(select(data_version.c.version)).scalar_one()
@@ -80,14 +85,15 @@ def test_import_moves_the_data_version_and_keeps_the_triggers(engine, tmp_path):
         assert conn.execute(select(data_version.c.version)).scalar_one() > v1
 
 
-def test_a_failed_write_changes_nothing(engine, tmp_path):
+@WRITERS
+def test_a_failed_write_changes_nothing(engine, tmp_path, writer_min_rows):
     """The database refuses rows in the middle of the write (on PostgreSQL inside the background writer):
     the import fails with that error, the triggers dropped for it are back, nothing is stored, and the
     next import goes through."""
     seed_indicators(engine)
     path = tmp_path / "f.csv"
     write_csv(path, sample() + many(300))
-    settings = Settings(database_url=str(engine.url))
+    settings = Settings(database_url=str(engine.url), import_writer_process_min_rows=writer_min_rows)
     with engine.connect() as conn:
         triggers = _triggers(conn)
     with writer(engine).begin() as conn:
@@ -144,3 +150,17 @@ def test_diff_shows_an_added_value_after_it_changed(engine, tmp_path, db_url):
     assert [(c.operation, c.after["numerator"]) for c in changed] == [("changed", 300)]
     res = runner.invoke(app, ["import", "diff", str(b1), "--db", db_url])
     assert res.exit_code == 0 and f"{old.result.numerator:g}/{old.result.denominator:g}" in res.output
+
+
+def test_the_cli_reports_a_refused_write_without_a_traceback(sqlite_engine, tmp_path):
+    seed_indicators(sqlite_engine)
+    path = tmp_path / "f.csv"
+    write_csv(path, sample())
+    with writer(sqlite_engine).begin() as conn:
+        conn.execute(text("CREATE TRIGGER refuse BEFORE INSERT ON measurements BEGIN SELECT RAISE(ABORT, 'refused'); END"))
+    res = runner.invoke(app, ["import", "results", str(path), "--db", str(sqlite_engine.url), "--actor", "t"],
+                        env={"INDIKERA_IMPORT_WRITER_PROCESS_MIN_ROWS": "0"})
+    assert res.exit_code == 1, res.output
+    assert "refused" in res.output and "Inget har skrivits" in res.output and "Traceback" not in res.output
+    with sqlite_engine.connect() as conn:
+        assert conn.execute(select(measurements.c.id)).first() is None

@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
@@ -24,8 +25,9 @@ from .support.ingest_files import Y2024, many, organisations, prop, sample, seed
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _start(path: Path, url: str) -> subprocess.Popen:
-    env = dict(os.environ, PYTHONUNBUFFERED="1", COLUMNS="200")
+def _start(path: Path, url: str, writer_min_rows: int = 0) -> subprocess.Popen:
+    # writer_min_rows 0: the transaction lives in a database writer process (ingest/write_process.py).
+    env = dict(os.environ, PYTHONUNBUFFERED="1", COLUMNS="200", INDIKERA_IMPORT_WRITER_PROCESS_MIN_ROWS=str(writer_min_rows))
     return subprocess.Popen(
         [sys.executable, "-m", "indikera.cli", "import", "results", str(path), "--db", url, "--actor", "kill-test"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT,
@@ -83,7 +85,8 @@ def _import(engine, path: Path) -> None:
     plan.spool.close()
 
 
-def test_sigkill_mid_import_changes_nothing(db_url, tmp_path):
+@pytest.mark.parametrize("writer_min_rows", [0, 10**9], ids=["writer-process", "local-writer"])
+def test_sigkill_mid_import_changes_nothing(db_url, tmp_path, writer_min_rows):
     engine = store_db.make_engine(db_url)
     seed_indicators(engine)
     base = tmp_path / "base.csv"
@@ -92,7 +95,7 @@ def test_sigkill_mid_import_changes_nothing(db_url, tmp_path):
     big = tmp_path / "big.csv"
     write_csv(big, sample() + many(4000))  # changes nothing of the base, adds 40 000 values
     before, triggers = snapshot(engine), _triggers(engine)
-    proc = _start(big, db_url)
+    proc = _start(big, db_url, writer_min_rows)
     _wait_for_write_phase(proc)
     for _ in range(200):  # kill inside the transaction, while it writes (SQLite: its per-row triggers dropped)
         if _holds_write_lock(db_url):

@@ -38,6 +38,7 @@ class Settings:
     import_max_line_bytes: int = 65_536
     import_workers: int = 0  # processes that check a large CSV file in parallel; 0: one per CPU, at most 4
     import_parallel_min_bytes: int = 16_000_000  # smaller files are checked in one process
+    import_writer_process_min_rows: int = 20_000  # smaller imports write from the importer's own process
     # --- access ---
     admin_tokens: tuple[str, ...] = ()  # "name:token" pairs; tokens are secrets
     admin_hsa_ids: tuple[str, ...] = ()  # client-certificate serialNumbers (HSA-ids) allowed to administer

@@ -47,8 +47,11 @@ def results(
     config: ConfigOption = None,
 ) -> None:
     """Validera hela filen och skriv allt eller inget. (Validate the whole file, then write all or nothing.)"""
+    from sqlalchemy.exc import DBAPIError
+
     from .importer import apply, validate
     from .problems import SHOWN
+    from .write_process import ImportWriteError
 
     if not file.is_file():
         console.print(f"[red]Filen {file} finns inte.[/red] (No such file.)")
@@ -78,6 +81,10 @@ def results(
             task = progress.add_task("Skriver", total=plan.rows)
             result = apply(engine, plan, settings, actor=actor or getpass.getuser(), dry_run=dry_run,
                            progress=lambda _s, n: progress.advance(task, n))
+    except (ImportWriteError, DBAPIError) as exc:  # the transaction was rolled back
+        console.print(f"[red]Databasen avvisade skrivningen: {exc}. Inget har skrivits.[/red] "
+                      "(The database refused the write. Nothing was written.)", highlight=False)
+        raise typer.Exit(1) from None
     finally:
         plan.spool.close()
     summary = (f"tillagda {result.added}, ändrade {result.changed}, borttagna {result.removed}, oförändrade {result.unchanged}; "

@@ -3,10 +3,11 @@
 1. ``validate``: stream the file once, check each row (``rows.RowReader``), park valid measurements on
    disk per indicator family and period (``spool``), then check rules across rows (duplicates R9,
    same-length overlaps R8) family by family. Any problem rejects the whole file before anything is written.
-2. ``apply``: one transaction. SQLite takes its write lock at BEGIN (``store.db.writer``), PostgreSQL an
-   advisory transaction lock, so concurrent imports queue instead of interleaving. Per family and period: mask small
-   counts (``domain.statistics.hidden_cells``), compute content hashes, diff against the stored values,
-   insert / update / delete as flat tuples (``writes``), and record each change in ``measurement_history``.
+2. ``apply``: one transaction, owned by the database writer process (``write_process``, ``transaction``).
+   SQLite takes its write lock at BEGIN (``store.db.writer``), PostgreSQL an advisory transaction lock, so
+   concurrent imports queue instead of interleaving. Per family and period (``groups``): mask small counts
+   (``domain.statistics.hidden_cells``), compute content hashes, diff against the stored values, and send
+   inserts / updates / deletes as flat tuples (``writes``); each change is recorded in ``measurement_history``.
    A killed process never commits: the database stays exactly as before.
 """
 
@@ -14,13 +15,12 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-from contextlib import ExitStack
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, insert, select, text, update
+from sqlalchemy import Engine, select
 
 from ..config import Settings
 from ..domain.indicators import Indicator
@@ -28,18 +28,18 @@ from ..domain import oids
 from ..domain.measurements import SourceSystem
 from ..domain.rules import find_conflicts
 from ..domain.statistics import family_of, threshold_of
-from ..store.db import writer
-from ..store.repositories import create_batch, ensure_source_system, load_indicators
-from ..store.tables import batches, measurements, organisations
+from ..store.repositories import load_indicators
+from ..store.tables import measurements
 from . import parallel
 from .problems import Fatal, Problems
 from .rows import RowContext, RowReader
 from .sources import KEEP, REPLACE, Directive, open_table
 from .spool import LINE, MID, ORG, STRATUM, FamilySpool
 from .groups import GroupWriter
-from .writes import Writer, per_row_triggers_suspended, rehash
+from .transaction import IMPORT_LOCK_KEY  # noqa: F401 - re-exported: tests and tools name it here
+from .write_process import session_for
+from .writes import Writer
 
-IMPORT_LOCK_KEY = 0x696E_646B  # "indk": PostgreSQL advisory lock serialising imports
 Progress = Callable[[str, int], None]
 
 
@@ -224,43 +224,13 @@ def _check_across_rows(plan: Plan) -> None:
                                   f"period {period} overlaps {other} on line {first} (same-length periods must not overlap)")
 
 
-class _Organisations:
-    """Organisation ids for the file's organisations: all stored keys read once, new ones inserted, renamed or
-    moved ones updated and remembered (their values' content hashes need refreshing)."""
-
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-        self.stored = {r.key: (r.id, r.name, r.parent_id)
-                       for r in conn.execute(select(organisations.c.key, organisations.c.id, organisations.c.name,
-                                                    organisations.c.parent_id))}
-        self.changed: set[int] = set()
-        self._ids: dict[str, int] = {}
-
-    def ensure(self, org) -> int:
-        key = org.key
-        cached = self._ids.get(key)
-        if cached is not None:
-            return cached
-        parent_id = self.ensure(org.parent) if org.parent else None
-        row = self.stored.get(key)
-        if row is None:
-            oid = org.org_id
-            new_id = self.conn.execute(insert(organisations).values(
-                key=key, type=org.type.value, name=org.name, hsa_id=org.hsa_id, org_root=oid.root if oid else None,
-                org_extension=oid.extension if oid else None, parent_id=parent_id)).inserted_primary_key[0]
-        else:
-            new_id = row[0]
-            if row[1] != org.name or row[2] != parent_id:
-                self.conn.execute(update(organisations).where(organisations.c.id == new_id).values(
-                    name=org.name, parent_id=parent_id))
-                self.changed.add(new_id)
-        self._ids[key] = new_id
-        return new_id
-
-
 def apply(engine: Engine, plan: Plan, settings: Settings, *, actor: str, dry_run: bool = False,
           progress: Progress | None = None) -> Outcome:
-    """Write the validated plan in one transaction (or roll it back for a dry run / no change)."""
+    """Write the validated plan in one transaction (or roll it back for a dry run / no change).
+
+    The transaction lives in the database writer process (``write_process``) while this process masks,
+    hashes and diffs the next group: the two overlap, and nothing commits unless this function gets to
+    ``finish``."""
     assert plan.ok and plan.source is not None
     by_mid = {k: v[1] for k, v in plan.indicators.items()}
     ids = {k: v[0] for k, v in plan.indicators.items()}
@@ -270,70 +240,41 @@ def apply(engine: Engine, plan: Plan, settings: Settings, *, actor: str, dry_run
     thresholds = {mid: threshold_of(mid, by_mid, settings.default_display_threshold) for mid in by_mid}
     spool = plan.spool
     out = Outcome(None, dry_run=dry_run)
-    writer_: Writer | None = None
-    with writer(engine).connect() as conn, ExitStack() as stack:
-        tx = conn.begin()
-        try:
-            read = conn
-            if conn.dialect.name == "postgresql":
-                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": IMPORT_LOCK_KEY})
-                # Stored values are read through a second connection, so that the first can write in the
-                # background (``Writer``). Its snapshot starts after the lock: every earlier import is in it,
-                # and the rows this import writes are never read back.
-                read = stack.enter_context(engine.connect().execution_options(isolation_level="REPEATABLE READ"))
-                read.execute(text("SELECT 1"))
-            source_id = ensure_source_system(conn, plan.source)
-            batch_id = create_batch(conn, registry=plan.source.extension, file_name=plan.file_name, sha256=plan.sha256,
-                                    fmt=plan.fmt, actor=actor)
-            out.batch_id = batch_id
-            orgs = _Organisations(conn)
-            org_ids = {key: orgs.ensure(o) for key, o in spool.organisations.items()}
-            parent_of: dict[str, str | None] = {}
-            stored_keys: dict[int, str] = {}
-            stored_parents: dict[int, int | None] = {}
-            for o in spool.organisations.values():
-                for node in o.chain():
-                    parent_of.setdefault(node.key, node.parent.key if node.parent else None)
-            for r in conn.execute(select(organisations.c.id, organisations.c.key, organisations.c.parent_id)):
-                stored_keys[r.id] = r.key
-                stored_parents[r.id] = r.parent_id
-            for oid, key in stored_keys.items():  # organisations only stored values name, for the relations
-                parent = stored_parents[oid]
-                parent_of.setdefault(key, stored_keys.get(parent) if parent is not None else None)
-            writer_ = Writer(conn, batch_id, background=read is not conn)
-            groups = GroupWriter(read, plan, writer_, out, source_id=source_id, ids=ids, members=members, by_mid=by_mid,
-                                 thresholds=thresholds, org_ids=org_ids, parent_of=parent_of,
-                                 stored_keys=stored_keys, replace=plan.directive.mode == REPLACE)
-            with per_row_triggers_suspended(conn):
-                for group in spool.families():
-                    groups.write(group)
-                    if progress:
-                        progress("write", spool.counts[group])
-                if plan.directive.mode == REPLACE:  # the registry's values for indicators and periods the file lacks
-                    done = {(ids[mid], spool.date(start), spool.date(end))
-                            for fam, start, end in spool.families() for mid in members[fam]}
-                    keys = read.execute(select(measurements.c.id, measurements.c.indicator_id, measurements.c.period_start,
-                                               measurements.c.period_end).where(measurements.c.source_system_id == source_id)).all()
-                    for k in keys:
-                        if (k.indicator_id, k.period_start, k.period_end) not in done:
-                            writer_.remove(k.id)
-                writer_.finish()
-            out.added, out.changed, out.removed = writer_.added, writer_.changed, writer_.removed
-            out.renamed_organisations = len(orgs.changed)
-            if orgs.changed:
-                rehash(conn, orgs.changed)
-            conn.execute(update(batches).where(batches.c.id == batch_id).values(
-                added=out.added, changed=out.changed, removed=out.removed, unchanged=out.unchanged))
-            if dry_run or (out.changes == 0 and not orgs.changed):
-                tx.rollback()
-                if not dry_run:
-                    out.batch_id = None
-            else:
-                tx.commit()
-        except BaseException:
-            if writer_ is not None:
-                writer_.abort()
-            if tx.is_active:
-                tx.rollback()
-            raise
+    session = session_for(engine, plan.rows, settings.import_writer_process_min_rows)
+    try:
+        begun = session.begin(plan.source, plan.file_name, plan.sha256, plan.fmt, actor, spool.organisations)
+        out.batch_id = begun.batch_id
+        read = session.reader(engine)
+        parent_of: dict[str, str | None] = {}
+        for o in spool.organisations.values():
+            for node in o.chain():
+                parent_of.setdefault(node.key, node.parent.key if node.parent else None)
+        for oid, key in begun.stored_keys.items():  # organisations only stored values name, for the relations
+            parent = begun.stored_parents[oid]
+            parent_of.setdefault(key, begun.stored_keys.get(parent) if parent is not None else None)
+        w = Writer(session.write, begun.batch_id, begun.stamp, sqlite=engine.dialect.name == "sqlite")
+        groups = GroupWriter(read, plan, w, out, source_id=begun.source_id, ids=ids, members=members, by_mid=by_mid,
+                             thresholds=thresholds, org_ids=begun.org_ids, parent_of=parent_of,
+                             stored_keys=begun.stored_keys, replace=plan.directive.mode == REPLACE)
+        for group in spool.families():
+            groups.write(group)
+            if progress:
+                progress("write", spool.counts[group])
+        if plan.directive.mode == REPLACE:  # the registry's values for indicators and periods the file lacks
+            done = {(ids[mid], spool.date(start), spool.date(end))
+                    for fam, start, end in spool.families() for mid in members[fam]}
+            keys = read.execute(select(measurements.c.id, measurements.c.indicator_id, measurements.c.period_start,
+                                       measurements.c.period_end).where(measurements.c.source_system_id == begun.source_id)).all()
+            for k in keys:
+                if (k.indicator_id, k.period_start, k.period_end) not in done:
+                    w.remove(k.id)
+        w.flush()
+        out.added, out.changed, out.removed = w.added, w.changed, w.removed
+        finished = session.finish(out.added, out.changed, out.removed, out.unchanged, dry_run)
+    except BaseException:
+        session.abort()
+        raise
+    out.renamed_organisations = finished.renamed_organisations
+    if not finished.committed and not dry_run:
+        out.batch_id = None
     return out

@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from operator import itemgetter
 
@@ -50,28 +48,21 @@ def _snapshot_of_row(row) -> dict:
     return {k: getattr(row, k) for k in SNAPSHOT}
 
 
+Job = tuple[list[tuple], list[tuple[int, tuple]], list[int], list[tuple]]  # inserts, updates, deletes, history
+
+
 class Writer:
-    """Buffers inserts, updates, deletes and history rows of one batch and sends them in chunks.
+    """The importer's side: buffers inserts, updates and deletes of one batch (and the history rows of the
+    inserts) and hands them, a chunk at a time, to ``send`` — a :class:`JobWriter` in this process or in
+    the database writer process (``write_process``)."""
 
-    With ``background`` (PostgreSQL) each chunk is sent by one worker thread while the caller prepares the
-    next: the server checks foreign keys and maintains indexes at the end of every COPY, time the importer
-    would otherwise spend waiting. At most one chunk is in flight, so memory stays bounded; the caller must
-    not use ``conn`` until :meth:`finish` (it reads through a second connection meanwhile).
-    """
-
-    def __init__(self, conn: Connection, batch_id: int, *, background: bool = False) -> None:
-        self.conn, self.batch_id = conn, batch_id
-        self._pool = ThreadPoolExecutor(1, thread_name_prefix="indikera-writer") if background else None
-        self._pending: Future | None = None
-        self.sqlite = conn.dialect.name == "sqlite"
+    def __init__(self, send: Callable[[Job], None], batch_id: int, stamp, *, sqlite: bool) -> None:
+        self.send, self.batch_id, self.stamp, self.sqlite = send, batch_id, stamp, sqlite
         self.inserts: list[tuple] = []
         self.updates: list[tuple[int, tuple]] = []  # (old id, new row)
         self.deletes: list[int] = []
         self.history: list[tuple] = []
         self.added = self.changed = self.removed = 0
-        now = utcnow()
-        # One time for the whole batch, formatted as SQLAlchemy's DateTime stores it on SQLite.
-        self.stamp = now.strftime("%Y-%m-%d %H:%M:%S.%f") if self.sqlite else now
         self._dates: dict[int, object] = {}
 
     def date(self, ordinal: int):
@@ -105,54 +96,34 @@ class Writer:
         if len(self.deletes) >= CHUNK:
             self.flush()
 
+    def flush(self) -> None:
+        job = (self.inserts, self.updates, self.deletes, self.history)
+        self.inserts, self.updates, self.deletes, self.history = [], [], [], []
+        if any(job):
+            self.send(job)
+
+
+class JobWriter:
+    """The database's side: writes each job on ``conn``; changes and removals get history rows with the
+    stored values as they were (read here, inside the import's transaction)."""
+
+    def __init__(self, conn: Connection, batch_id: int, stamp) -> None:
+        self.conn, self.batch_id, self.stamp = conn, batch_id, stamp
+        self.sqlite = conn.dialect.name == "sqlite"
+
+    def _db_date(self, d: date):
+        return d.isoformat() if self.sqlite else d
+
     def _old_rows(self, ids: Sequence[int]) -> Iterator:
         for i in range(0, len(ids), 500):
             yield from self.conn.execute(select(measurements).where(measurements.c.id.in_(ids[i:i + 500])))
 
     def _old_history(self, op: str, old, before: dict, after: dict | None) -> tuple:
-        return (self.batch_id, old.indicator_id, self.db_date(old.period_start), self.db_date(old.period_end),
+        return (self.batch_id, old.indicator_id, self._db_date(old.period_start), self._db_date(old.period_end),
                 old.organisation_id, old.stratum, op, json.dumps(before), json.dumps(after) if after else None, self.stamp)
 
-    def flush(self) -> None:
-        job = (self.inserts, self.updates, self.deletes, self.history)
-        self.inserts, self.updates, self.deletes, self.history = [], [], [], []
-        if not any(job):
-            return
-        if self._pool is None:
-            self._write(*job)
-            return
-        self._wait()
-        self._pending = self._pool.submit(self._write, *job)
-
-    def finish(self) -> None:
-        """Send what is buffered and wait until every chunk is written (errors surface here)."""
-        self.flush()
-        try:
-            self._wait()
-        finally:
-            self._close()
-
-    def abort(self) -> None:
-        """Wait for a chunk in flight (its error no longer matters) so the caller can roll back safely."""
-        try:
-            self._wait()
-        except Exception:
-            pass
-        finally:
-            self._close()
-
-    def _wait(self) -> None:
-        pending, self._pending = self._pending, None
-        if pending is not None:
-            pending.result()
-
-    def _close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
-            self._pool = None
-
-    def _write(self, inserts: list[tuple], updates: list[tuple[int, tuple]], deletes: list[int],
-               history: list[tuple]) -> None:
+    def write(self, job: Job) -> None:
+        inserts, updates, deletes, history = job
         if inserts:
             insert_rows(self.conn, measurements.name, MEASUREMENT_COLUMNS, inserts)
         mark = "?" if self.sqlite else "%s"
@@ -176,6 +147,12 @@ class Writer:
             insert_rows(self.conn, "measurement_history", HISTORY_COLUMNS, history)
 
 
+def batch_stamp(sqlite: bool):
+    """One time for the whole batch, as the driver stores it (SQLAlchemy's DateTime text on SQLite)."""
+    now = utcnow()
+    return now.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else now
+
+
 def insert_rows(conn: Connection, table: str, columns: Sequence[str], rows: list[tuple]) -> None:
     """Bulk insert on the driver: ``COPY`` on PostgreSQL, ``executemany`` elsewhere."""
     names = ", ".join('"' + c + '"' for c in columns)
@@ -188,22 +165,26 @@ def insert_rows(conn: Connection, table: str, columns: Sequence[str], rows: list
         cur.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({", ".join("?" * len(columns))})', rows)
 
 
-@contextmanager
-def per_row_triggers_suspended(conn: Connection) -> Iterator[None]:
+def suspend_row_triggers(conn: Connection) -> list[tuple[str, str]]:
     """SQLite knows only per-row triggers, and the data-version trigger on ``measurements`` (migration 0004)
     costs more than the insert itself at a million rows. Inside the import's transaction the triggers are
-    dropped, the rows written, the triggers re-created from their stored SQL and the version bumped once.
-    DDL is transactional in SQLite: a failed or killed import rolls the triggers back with everything else,
-    and no other writer can run meanwhile (the import holds the write lock). PostgreSQL's triggers are
-    per statement already."""
+    dropped here and re-created from their stored SQL by :func:`restore_row_triggers`, which bumps the
+    version once. DDL is transactional in SQLite: a failed or killed import rolls the triggers back with
+    everything else, and no other writer can run meanwhile (the import holds the write lock). PostgreSQL's
+    triggers are per statement already: nothing to do."""
     if conn.dialect.name != "sqlite":
-        yield
-        return
-    saved = conn.exec_driver_sql(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'measurements'").all()
+        return []
+    # Only migration 0004's triggers, whose whole effect the single bump below reproduces; any other
+    # trigger on the table (a DBA's own audit, say) keeps firing row by row.
+    saved = [tuple(r) for r in conn.exec_driver_sql(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'measurements' "
+        "AND name LIKE 'measurements\\_data\\_version\\_%' ESCAPE '\\'")]
     for name, _ in saved:
         conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
-    yield  # an exception propagates and the caller rolls back, restoring the triggers
+    return saved
+
+
+def restore_row_triggers(conn: Connection, saved: list[tuple[str, str]]) -> None:
     for _, sql in saved:
         conn.exec_driver_sql(sql)
     if saved:

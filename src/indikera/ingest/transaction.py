@@ -1,0 +1,131 @@
+"""The database side of one import: one connection, one transaction, from the lock to the commit.
+
+It runs in the database writer process (``write_process``) while the importer prepares rows in its own
+(or in the importer's process when there can be no second process, e.g. an in-memory database). Either way
+nothing is committed unless :meth:`WriteTransaction.finish` is reached; a failure, an abort or a dead
+importer rolls everything back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, Engine, insert, select, text, update
+
+from ..domain.measurements import SourceSystem
+from ..domain.organisations import Organisation
+from ..store.db import writer
+from ..store.repositories import create_batch, ensure_source_system
+from ..store.tables import batches, organisations
+from .writes import Job, JobWriter, batch_stamp, rehash, restore_row_triggers, suspend_row_triggers
+
+IMPORT_LOCK_KEY = 0x696E_646B  # "indk": PostgreSQL advisory lock serialising imports
+
+
+@dataclass(frozen=True)
+class Begun:
+    source_id: int
+    batch_id: int
+    stamp: object  # the batch's time, as the driver stores it
+    org_ids: dict[str, int]  # the file's organisations, by key
+    stored_keys: dict[int, str]  # every stored organisation: id → key, id → parent id
+    stored_parents: dict[int, int | None]
+
+
+@dataclass(frozen=True)
+class Finished:
+    renamed_organisations: int
+    committed: bool
+
+
+class _Organisations:
+    """Organisation ids for the file's organisations: all stored keys read once, new ones inserted, renamed or
+    moved ones updated and remembered (their values' content hashes need refreshing)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.stored = {r.key: (r.id, r.name, r.parent_id)
+                       for r in conn.execute(select(organisations.c.key, organisations.c.id, organisations.c.name,
+                                                    organisations.c.parent_id))}
+        self.changed: set[int] = set()
+        self._ids: dict[str, int] = {}
+
+    def ensure(self, org: Organisation) -> int:
+        key = org.key
+        cached = self._ids.get(key)
+        if cached is not None:
+            return cached
+        parent_id = self.ensure(org.parent) if org.parent else None
+        row = self.stored.get(key)
+        if row is None:
+            oid = org.org_id
+            new_id = self.conn.execute(insert(organisations).values(
+                key=key, type=org.type.value, name=org.name, hsa_id=org.hsa_id, org_root=oid.root if oid else None,
+                org_extension=oid.extension if oid else None, parent_id=parent_id)).inserted_primary_key[0]
+        else:
+            new_id = row[0]
+            if row[1] != org.name or row[2] != parent_id:
+                self.conn.execute(update(organisations).where(organisations.c.id == new_id).values(
+                    name=org.name, parent_id=parent_id))
+                self.changed.add(new_id)
+        self._ids[key] = new_id
+        return new_id
+
+
+class WriteTransaction:
+    def __init__(self, engine: Engine) -> None:
+        self.conn = writer(engine).connect()
+        self.tx = self.conn.begin()  # SQLite: BEGIN IMMEDIATE, the write lock is ours from here
+        self._jobs: JobWriter | None = None
+        self._triggers: list[tuple[str, str]] = []
+        self._orgs: _Organisations | None = None
+
+    def begin(self, source: SourceSystem, file_name: str, sha256: str, fmt: str, actor: str,
+              file_organisations: dict[str, Organisation]) -> Begun:
+        conn = self.conn
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": IMPORT_LOCK_KEY})
+        source_id = ensure_source_system(conn, source)
+        batch_id = create_batch(conn, registry=source.extension, file_name=file_name, sha256=sha256, fmt=fmt, actor=actor)
+        self._orgs = _Organisations(conn)
+        org_ids = {key: self._orgs.ensure(o) for key, o in file_organisations.items()}
+        stored_keys: dict[int, str] = {}
+        stored_parents: dict[int, int | None] = {}
+        for r in conn.execute(select(organisations.c.id, organisations.c.key, organisations.c.parent_id)):
+            stored_keys[r.id] = r.key
+            stored_parents[r.id] = r.parent_id
+        stamp = batch_stamp(conn.dialect.name == "sqlite")
+        self._jobs = JobWriter(conn, batch_id, stamp)
+        self._triggers = suspend_row_triggers(conn)
+        self.batch_id = batch_id
+        return Begun(source_id, batch_id, stamp, org_ids, stored_keys, stored_parents)
+
+    def write(self, job: Job) -> None:
+        assert self._jobs is not None
+        self._jobs.write(job)
+
+    def finish(self, added: int, changed: int, removed: int, unchanged: int, dry_run: bool) -> Finished:
+        """Restore the triggers, refresh hashes under renamed organisations, record the counts, and commit
+        — or roll back for a dry run or an import that changes nothing."""
+        assert self._orgs is not None
+        conn = self.conn
+        restore_row_triggers(conn, self._triggers)
+        renamed = self._orgs.changed
+        if renamed:
+            rehash(conn, renamed)
+        conn.execute(update(batches).where(batches.c.id == self.batch_id).values(
+            added=added, changed=changed, removed=removed, unchanged=unchanged))
+        commit = not dry_run and (added + changed + removed > 0 or bool(renamed))
+        if commit:
+            self.tx.commit()
+        else:
+            self.tx.rollback()
+        self.conn.close()
+        return Finished(len(renamed), commit)
+
+    def abort(self) -> None:
+        try:
+            if self.tx.is_active:
+                self.tx.rollback()
+        finally:
+            self.conn.close()
