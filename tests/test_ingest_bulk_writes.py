@@ -150,6 +150,19 @@ def test_diff_shows_an_added_value_after_it_changed(engine, tmp_path, db_url):
     assert [(c.operation, c.after["numerator"]) for c in changed] == [("changed", 300)]
     res = runner.invoke(app, ["import", "diff", str(b1), "--db", db_url])
     assert res.exit_code == 0 and f"{old.result.numerator:g}/{old.result.denominator:g}" in res.output
+    # A third batch removes a value batch 1 added: batch 1's diff still shows what it added.
+    gone = next(m for m in items if m.measure_id == "10008")
+    third = tmp_path / "v3.csv"
+    write_csv(third, [target if m.key == target.key else m for m in items if m.key != gone.key],
+              directive=f"DELETE_EXISTING_DATA_FOR_REGISTER_HSAID:{gone.source_system.extension}")
+    assert _import(engine, third).removed == 1
+    with engine.connect() as conn:
+        again = {(c.measure_id, c.period, c.organisation, c.stratum): c for c in changes(conn, b1)}
+    assert again.keys() == added.keys()
+    removed = [c for c in again.values() if c.measure_id == "10008" and gone.organisation.key in c.organisation
+               and c.period == f"{gone.period.start:%Y%m%d}–{gone.period.end:%Y%m%d}"]
+    assert len(removed) == 1 and removed[0].after["cohort"] == gone.result.count and removed[0].after["batch_id"] == b1
+    assert all(c.after for c in again.values())
 
 
 def test_the_cli_reports_a_refused_write_without_a_traceback(sqlite_engine, tmp_path):

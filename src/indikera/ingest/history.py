@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, select, tuple_
 
 from ..store.tables import batches, indicators, measurement_history, measurements, organisations
 from .writes import SNAPSHOT
@@ -57,23 +57,43 @@ def changes(conn: Connection, batch_id: int, limit: int | None = None) -> list[C
     if limit:
         q = q.limit(limit)
     rows = conn.execute(q).all()
+    afters = _afters_of_added(conn, batch_id, [r for r in rows if r.operation == "added" and r.after is None])
     return [
         Change(r.operation, r.measure_id, f"{r.period_start:%Y%m%d}–{r.period_end:%Y%m%d}", f"{r.name} ({r.key})",
-               r.stratum, r.before, r.after if r.after is not None or r.operation != "added" else _after_added(conn, r))
+               r.stratum, r.before, afters.get(_key(r)) if r.operation == "added" and r.after is None else r.after)
         for r in rows
     ]
 
 
-def _after_added(conn: Connection, event) -> dict | None:
+def _key(r) -> tuple:
+    return (r.indicator_id, r.period_start, r.period_end, r.organisation_id, r.stratum)
+
+
+def _afters_of_added(conn: Connection, batch_id: int, events: list) -> dict[tuple, dict]:
+    """After-images of values the batch added: the stored row while it still carries this batch, else the
+    before-image of the first later change or removal of the same key. Two queries for the whole page: the
+    stored rows by their unique key, and the later changes (few, and found through the batch index)."""
+    if not events:
+        return {}
     h, m = measurement_history, measurements
-    same_key = (h.c.indicator_id == event.indicator_id, h.c.period_start == event.period_start,
-                h.c.period_end == event.period_end, h.c.organisation_id == event.organisation_id,
-                h.c.stratum == event.stratum)
-    nxt = conn.execute(select(h.c.before).where(*same_key, h.c.id > event.id).order_by(h.c.id).limit(1)).first()
-    if nxt is not None:
-        return nxt.before
-    row = conn.execute(select(*(m.c[k] for k in SNAPSHOT)).where(
-        m.c.indicator_id == event.indicator_id, m.c.period_start == event.period_start,
-        m.c.period_end == event.period_end, m.c.organisation_id == event.organisation_id,
-        m.c.stratum == event.stratum)).first()
-    return dict(row._mapping) if row is not None else None
+    keys = [_key(e) for e in events]
+    out: dict[tuple, dict] = {}
+    key_cols = (m.c.indicator_id, m.c.period_start, m.c.period_end, m.c.organisation_id, m.c.stratum)
+    for i in range(0, len(keys), 500):
+        for row in conn.execute(select(*key_cols, *(m.c[k] for k in SNAPSHOT if k not in ("batch_id",)), m.c.batch_id)
+                                .where(tuple_(*key_cols).in_(keys[i:i + 500]))):
+            if row.batch_id == batch_id:  # unchanged since: the stored row is the after-image
+                out[_key(row)] = {k: getattr(row, k) for k in SNAPSHOT}
+    pending = {k for k in keys if k not in out}
+    if pending:
+        later = conn.execute(
+            select(h.c.indicator_id, h.c.period_start, h.c.period_end, h.c.organisation_id, h.c.stratum, h.c.before)
+            .where(h.c.batch_id > batch_id, h.c.operation.in_(("changed", "removed")),
+                   h.c.indicator_id.in_(sorted({k[0] for k in pending})))
+            .order_by(h.c.id))
+        for event in later:
+            key = _key(event)
+            if key in pending:
+                out[key] = event.before
+                pending.discard(key)
+    return out

@@ -23,8 +23,8 @@ from pathlib import Path
 from sqlalchemy import Engine, select
 
 from ..config import Settings
-from ..domain.indicators import Indicator
 from ..domain import oids
+from ..domain.indicators import Indicator
 from ..domain.measurements import SourceSystem
 from ..domain.rules import find_conflicts
 from ..domain.statistics import family_of, threshold_of
@@ -34,8 +34,8 @@ from . import parallel
 from .problems import Fatal, Problems
 from .rows import RowContext, RowReader
 from .sources import KEEP, REPLACE, Directive, open_table
-from .spool import LINE, MID, ORG, STRATUM, FamilySpool
 from .groups import GroupWriter
+from .spool import LINE, MID, ORG, STRATUM, FamilySpool
 from .transaction import IMPORT_LOCK_KEY  # noqa: F401 - re-exported: tests and tools name it here
 from .write_process import session_for
 from .writes import Writer
@@ -131,18 +131,13 @@ def _check_rows(plan: Plan, table, by_mid: dict[str, Indicator], progress: Progr
     """Check every row in this process and spool the valid ones; the file's registry as met."""
     problems = plan.problems
     reader = RowReader(RowContext(problems, by_mid, table.decimal_comma))
-    families: dict[str, str] = {}
     counter = getattr(table, "_counter", None)
     last = 0
     for line, cells in table.rows:
         plan.rows += 1
         row = reader.read(line, cells)
         if row is not None and not problems:
-            period = row[2]
-            family = families.get(row[0])
-            if family is None:
-                family = families[row[0]] = family_of(row[0], by_mid)
-            plan.spool.add((family, period.start.toordinal(), period.end.toordinal()), line, row)
+            plan.spool.add_row(line, row, by_mid)
         if progress and counter is not None and plan.rows % 5000 == 0:
             progress("read", counter[0] - last)
             last = counter[0]

@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 
 from ..domain.indicators import Indicator
 from ..domain.organisations import Organisation
-from ..domain.statistics import family_of
 from .problems import Problem, Problems
 from .rows import RowContext, RowReader
 from .sources import CsvBody, body_records
@@ -202,18 +201,13 @@ def _work(job: _Job, result_path: str) -> None:
         if job.registry is not None:
             reader.start_as_after(job.registry)
         spool = FamilySpool(directory=job.directory)
-        families: dict[str, str] = {}
         read = [0]
         rows = 0
         for line, cells in body_records(job.body, job.part.start, job.part.end, job.part.line_before, problems, read):
             rows += 1
             row = reader.read(line, cells)
             if row is not None and not problems:
-                family = families.get(row[0])
-                if family is None:
-                    family = families[row[0]] = family_of(row[0], job.indicators)
-                period = row[2]
-                spool.add((family, period.start.toordinal(), period.end.toordinal()), line, row)
+                spool.add_row(line, row, job.indicators)
             if rows % 4096 == 0:
                 _exit_if_orphaned(parent, job.directory)
                 print(read[0], flush=True)

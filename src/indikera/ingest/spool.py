@@ -10,12 +10,14 @@ from __future__ import annotations
 import pickle
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import date
 
+from ..domain.indicators import Indicator
 from ..domain.measurements import SourceSystem
 from ..domain.organisations import Organisation
 from ..domain.periods import Period
+from ..domain.statistics import family_of
 
 CHUNK = 2000  # rows per pickled chunk of one group
 BUFFERED = 20_000  # rows held in memory over all groups before every buffer goes to disk
@@ -47,6 +49,7 @@ class FamilySpool:
         self._dates: dict[int, date] = {}
         self._periods: dict[tuple[int, int], Period] = {}
         self._buffered = 0
+        self._families: dict[str, str] = {}  # measure id → its family's root
 
     def _org(self, org: Organisation) -> str:
         key = self._org_keys.get(id(org))
@@ -55,8 +58,16 @@ class FamilySpool:
             self.organisations.setdefault(key, org)
         return key
 
+    def add_row(self, line: int, row: tuple, indicators: Mapping[str, Indicator]) -> None:
+        """Park a checked row (``rows.RowReader.read``) in its (indicator family, period) group."""
+        family = self._families.get(row[0])
+        if family is None:
+            family = self._families[row[0]] = family_of(row[0], indicators)
+        period = row[2]
+        self.add((family, period.start.toordinal(), period.end.toordinal()), line, row)
+
     def add(self, family: tuple, line: int, row: tuple) -> None:
-        """``row`` as ``rows.RowReader.read`` returns it."""
+        """``row`` as ``rows.RowReader.read`` returns it, into the group ``family``."""
         buf = self._buffers.get(family)
         if buf is None:
             buf = self._buffers[family] = []

@@ -23,7 +23,7 @@ from sqlalchemy import Connection, bindparam, select, update
 from ..domain.checksum import content_hash
 from ..domain.measurements import SourceSystem
 from ..store.repositories import load_organisations, measurement_from_row, utcnow
-from ..store.tables import indicators, measurements, organisations, source_systems
+from ..store.tables import indicators, measurement_history, measurements, organisations, source_systems
 
 CHUNK = 5000
 MEASUREMENT_COLUMNS = (
@@ -144,7 +144,7 @@ class JobWriter:
                 chunk = deletes[i:i + 500]
                 cur.execute(f'DELETE FROM "{measurements.name}" WHERE id IN ({", ".join([mark] * len(chunk))})', chunk)
         if history:
-            insert_rows(self.conn, "measurement_history", HISTORY_COLUMNS, history)
+            insert_rows(self.conn, measurement_history.name, HISTORY_COLUMNS, history)
 
 
 def batch_stamp(sqlite: bool):
