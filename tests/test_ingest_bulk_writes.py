@@ -19,7 +19,7 @@ from indikera.store.repositories import load_organisations, measurement_from_row
 from indikera.store.tables import data_version, indicators, measurements, source_systems
 from indikera.domain.measurements import SourceSystem
 
-from .support.ingest_files import Y2024, many, organisations, prop, sample, seed_indicators
+from .support.ingest_files import Y2024, import_file, many, organisations, prop, sample, seed_indicators
 
 runner = CliRunner()
 # The transaction in the importer's own process, or in a database writer process (``write_process``).
@@ -27,13 +27,7 @@ WRITERS = pytest.mark.parametrize("writer_min_rows", [10**9, 0], ids=["local-wri
 
 
 def _import(engine, path, **kw):
-    settings = Settings(database_url=str(engine.url), **kw)
-    plan = validate(engine, path, settings)
-    assert plan.ok, plan.problems.shown
-    try:
-        return apply(engine, plan, settings, actor="tester")
-    finally:
-        plan.spool.close()
+    return import_file(engine, path, Settings(database_url=str(engine.url), **kw))
 
 
 def _triggers(conn) -> list[tuple]:

@@ -3,7 +3,6 @@ adds units next to totals loaded earlier must not make a masked value recoverabl
 
 from __future__ import annotations
 
-import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
@@ -14,11 +13,11 @@ from indikera.domain import oids
 from indikera.domain.measurements import Measurement, Proportion
 from indikera.domain.organisations import Identifier, Organisation, OrgType, lan, riket
 from indikera.ingest.export import write_csv
-from indikera.ingest.importer import apply, validate
 from indikera.store import db as store_db
 from indikera.store.tables import indicators, measurements, organisations
 
-from .support.ingest_files import REG, Y2024, seed_indicators
+from .support.disclosure import pinned
+from .support.ingest_files import REG, Y2024, import_file, seed_indicators
 
 SEXES = {"10002": "K", "10003": "M"}  # the demo family: 10001 = 10002 (women) + 10003 (men)
 LANS = sorted(refdata.lan())[:3]
@@ -72,38 +71,6 @@ def _relations(aggregates, leaves):
     return rels
 
 
-def _pinned(hidden: list, rels) -> list:
-    col = {k: i for i, k in enumerate(hidden)}
-    rows = []
-    for total, parts in rels:
-        row = np.zeros(len(hidden))
-        for key, coef in ((total, -1.0), *((p, 1.0) for p in parts)):
-            if key in col:
-                row[col[key]] += coef
-        if row.any():
-            rows.append(row)
-    if not rows:
-        return list(hidden)
-    a = np.array(rows)
-    rank = np.linalg.matrix_rank(a)
-    out = []
-    for k, i in col.items():
-        e = np.zeros(len(hidden))
-        e[i] = 1
-        if np.linalg.matrix_rank(np.vstack([a, e])) == rank:
-            out.append(k)
-    return out
-
-
-def _import(engine, path, settings):
-    plan = validate(engine, path, settings)
-    assert plan.ok, plan.problems.shown
-    try:
-        return apply(engine, plan, settings, actor="tester")
-    finally:
-        plan.spool.close()
-
-
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(registries(), st.integers(3, 12))
 def test_no_masked_value_is_derivable_after_two_imports(tmp_path_factory, registry, threshold):
@@ -119,7 +86,7 @@ def test_no_masked_value_is_derivable_after_two_imports(tmp_path_factory, regist
     write_csv(tmp / "second.csv", [items[k] for k, later in zip(keys, second) if later])
     for name in ("first.csv", "second.csv"):
         if any(later == (name == "second.csv") for later in second):
-            _import(engine, tmp / name, settings_)
+            import_file(engine, tmp / name, settings_)
     with engine.connect() as conn:
         stored = conn.execute(
             select(indicators.c.measure_id, organisations.c.key, measurements.c.reason_code, measurements.c.numerator,
@@ -137,7 +104,7 @@ def test_no_masked_value_is_derivable_after_two_imports(tmp_path_factory, regist
             assert (r.numerator, r.denominator) == (truth.numerator, truth.denominator)
             num, den = truth.numerator, truth.denominator
             assert not (den < threshold or 0 < num < 3 or 0 < den - num < 3)
-    assert _pinned(hidden, _relations(aggregates, leaves)) == []
+    assert pinned(hidden, _relations(aggregates, leaves)) == []
 
 
 def test_a_kept_value_is_masked_when_a_new_small_one_would_be_recoverable(engine, tmp_path):
@@ -154,9 +121,9 @@ def test_a_kept_value_is_masked_when_a_new_small_one_would_be_recoverable(engine
     write_csv(tmp_path / "first.csv", first)
     write_csv(tmp_path / "second.csv", [Measurement("10001", 1, Y2024, c, Proportion(1, 12), REG)], directive="KEEP_")
     settings_ = Settings(database_url=str(engine.url))
-    assert _import(engine, tmp_path / "first.csv", settings_).masked_secondary == 0
+    assert import_file(engine, tmp_path / "first.csv", settings_).masked_secondary == 0
     # The second import writes through a database writer process, re-masking a value stored by the first.
-    out = _import(engine, tmp_path / "second.csv", Settings(database_url=str(engine.url), import_writer_process_min_rows=0))
+    out = import_file(engine, tmp_path / "second.csv", Settings(database_url=str(engine.url), import_writer_process_min_rows=0))
     assert (out.added, out.changed, out.masked_primary, out.masked_secondary) == (1, 1, 1, 1)
     with engine.connect() as conn:
         masked = conn.execute(select(organisations.c.key).join(measurements, measurements.c.organisation_id == organisations.c.id)

@@ -10,27 +10,19 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from indikera.cli import app
-from indikera.config import Settings
 from indikera.domain.checksum import content_hash
 from indikera.domain.measurements import Proportion
 from indikera.ingest.export import write_csv, write_json, write_xlsx
-from indikera.ingest.importer import apply, validate
 from indikera.store.repositories import load_organisations, measurement_from_row
 from indikera.store.tables import batches, indicators, measurement_history, measurements, source_systems
 
-from .support.ingest_files import REG, Y2024, organisations, prop, sample, seed_indicators, snapshot
+from .support.ingest_files import REG, Y2024, import_file, organisations, prop, sample, seed_indicators, snapshot
 
 runner = CliRunner()
 
 
 def _import(engine, path: Path, **kw):
-    settings = Settings(database_url=str(engine.url))
-    plan = validate(engine, path, settings)
-    assert plan.ok, [p.render() for p in plan.problems.shown]
-    try:
-        return apply(engine, plan, settings, actor="tester", **kw)
-    finally:
-        plan.spool.close()
+    return import_file(engine, path, **kw)
 
 
 def _stored(engine) -> dict:

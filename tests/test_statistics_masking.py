@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -12,6 +11,8 @@ from indikera.domain.measurements import Measurement, Missing, Proportion, Reaso
 from indikera.domain.organisations import Identifier, Organisation, OrgType, lan, riket
 from indikera.domain.periods import Period
 from indikera.domain.statistics import Relation, mask_measurements, needs_masking, recoverable, suppress
+
+from .support.disclosure import pinned
 
 SRC = SourceSystem(oids.SOURCE_SYSTEM_HSA_ROOT, "SE1-REG", "Registret")
 PERIOD = Period.parse("20240101", "20241231")
@@ -110,30 +111,6 @@ def _true_relations(aggregates, leaves):
     return rels
 
 
-def _pinned(hidden: list, rels) -> list:
-    """Hidden cells whose value the published cells determine (numpy rank test)."""
-    col = {k: i for i, k in enumerate(hidden)}
-    rows = []
-    for total, parts in rels:
-        row = np.zeros(len(hidden))
-        for key, coef in ((total, -1.0), *((p, 1.0) for p in parts)):
-            if key in col:
-                row[col[key]] += coef
-        if row.any():
-            rows.append(row)
-    if not rows:
-        return list(hidden)
-    a = np.array(rows)
-    rank = np.linalg.matrix_rank(a)
-    out = []
-    for k, i in col.items():
-        e = np.zeros(len(hidden))
-        e[i] = 1
-        if np.linalg.matrix_rank(np.vstack([a, e])) == rank:
-            out.append(k)
-    return out
-
-
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(tables(), st.integers(3, 12))
 def test_no_hidden_value_is_derivable(table, threshold):
@@ -153,7 +130,7 @@ def test_no_hidden_value_is_derivable(table, threshold):
             assert not small, f"{key} is too small to publish but was published"
             assert after == before
     assert out.primary + out.secondary == len(hidden)
-    assert _pinned(hidden, _true_relations(aggregates, leaves)) == []
+    assert pinned(hidden, _true_relations(aggregates, leaves)) == []
 
 
 def test_sex_split_needs_a_second_hidden_sex():

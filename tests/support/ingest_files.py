@@ -94,3 +94,17 @@ def many(n_units: int, years=range(2015, 2025), mid: str = "10001") -> list[Meas
             den = 100 + (i * 7 + y) % 400
             out.append(prop(mid, period, u, den // 2 + (i % 9), den))
     return out
+
+
+def import_file(engine: Engine, path, settings=None, **apply_kw):
+    """Validate and apply one file as ``indikera import results`` does; the file must be valid."""
+    from indikera.config import Settings
+    from indikera.ingest.importer import apply, validate
+
+    settings = settings or Settings(database_url=str(engine.url))
+    plan = validate(engine, path, settings)
+    assert plan.ok, [p.render() for p in plan.problems.shown]
+    try:
+        return apply(engine, plan, settings, actor="tester", **apply_kw)
+    finally:
+        plan.spool.close()
