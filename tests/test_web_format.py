@@ -160,3 +160,10 @@ def test_the_page_reads_the_texts_the_catalogue_requires():
 
     assert [k for k, _ in description.REQUIRED_TEXTS] == [k for k, _ in model.REQUIRED_TEXTS]
     assert {k for k, _ in description.OPTIONAL_TEXTS} <= {k for k, _ in model.OPTIONAL_TEXTS}
+
+
+def test_a_subnormal_span_still_gets_a_step():
+    """Found by the geometry property test: span / 5 underflowed to 0 and log10 raised (a 500 on the page)."""
+    assert chart.nice_step(5e-324) == 5e-324
+    c = chart.build([chart.Point("a", 5e-324, 0.0, 1e-323)], proportion=False)
+    assert c.ticks and c.rows[0].x is not None

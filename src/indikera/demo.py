@@ -3,8 +3,9 @@
 16 indicators (proportions, medians, means, days and counts; two with sex sub-measures), Riket,
 all 21 län, 40 hospitals and 300 care units under län, kommun or sjukhus; 5 yearly periods and 8
 quarters. Unit values are drawn from a seeded generator; hospital, län and Riket values aggregate
-their units, so numerators and denominators add up. Small denominators are masked (MSK), empty ones
-are INV, and a few units have not reported (UNK). Everything is synthetic: no real patient data.
+their units, so numerators and denominators add up. Small values are masked (MSK) as an import masks
+them, secondary suppression included; empty ones are INV, and a few units have not reported (UNK).
+Everything is synthetic: no real patient data.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from .domain.measurements import (
 )
 from .domain.organisations import Identifier, Organisation, OrgType, kommun, lan, riket
 from .domain.periods import Period
-from .domain.statistics import Z95, needs_masking, wilson_interval
+from .domain.statistics import Z95, family_of, mask_measurements, needs_masking, wilson_interval
 from .store.catalog_tables import publication_log, publication_rules
 from .store.db import writer
 from .store.repositories import (
@@ -172,7 +173,19 @@ def _continuous(value: float, n: int, sd: float, threshold: int) -> tuple[object
 
 
 def generate(threshold: int = 5) -> Iterator[Measurement]:
-    """Every demo measurement, deterministically."""
+    """Every demo measurement, deterministically, masked as an import would mask them: small values
+    (primary) and whatever would let a masked value be recovered by subtraction (secondary suppression),
+    one indicator family and period at a time."""
+    indicators = {spec.indicator.measure_id: spec.indicator for spec in INDICATORS}
+    groups: dict[tuple[str, Period], list[Measurement]] = {}
+    for m in _generate_unmasked(threshold):
+        groups.setdefault((family_of(m.measure_id, indicators), m.period), []).append(m)
+    for items in groups.values():
+        yield from mask_measurements(items, indicators, threshold).measurements
+
+
+def _generate_unmasked(threshold: int) -> Iterator[Measurement]:
+    """The synthetic values; proportions and means already hide their small cells (primary rule)."""
     rng = random.Random(SEED)
     land, lans, hospitals, units = build_organisations(rng)
     for spec in INDICATORS:

@@ -64,6 +64,8 @@ def nice_step(span: float, target_ticks: int = 5) -> float:
     if span <= 0 or not math.isfinite(span):
         return 1.0
     raw = span / target_ticks
+    if raw <= 0:  # a subnormal span divides to zero: one interval is all there is
+        return span
     magnitude = 10 ** math.floor(math.log10(raw))
     for m in (1, 2, 5, 10):
         if raw <= m * magnitude:
