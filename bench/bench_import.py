@@ -112,7 +112,7 @@ def write_floor(url: str, n: int) -> tuple[float, float]:
 
     from sqlalchemy import text
 
-    from indikera.ingest.writes import HISTORY_COLUMNS, MEASUREMENT_COLUMNS, insert_rows, suspend_row_triggers
+    from indikera.ingest.writes import HISTORY_COLUMNS, MEASUREMENT_COLUMNS, batch_stamp, insert_rows, suspend_row_triggers
     from indikera.store.db import make_engine, writer
 
     eng = make_engine(url)
@@ -120,7 +120,7 @@ def write_floor(url: str, n: int) -> tuple[float, float]:
         tx = conn.begin()
         sqlite = conn.dialect.name == "sqlite"
         now = datetime.now(UTC)
-        stamp = now.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else now
+        stamp = batch_stamp(sqlite)
         conn.execute(text("INSERT INTO source_systems (root, extension, name) VALUES ('1.2.752.129.2.1.4.1', 'FLOOR', 'Floor')"))
         sid = conn.execute(text("SELECT id FROM source_systems WHERE extension = 'FLOOR'")).scalar_one()
         conn.execute(text("INSERT INTO batches (registry_hsa_id, file_name, sha256, format, created_by, created_at, status) "

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, insert, select, text, update
+from sqlalchemy import Engine, select, text, update
 
 from ..domain.measurements import SourceSystem
 from ..domain.organisations import Organisation
 from ..store.db import writer
-from ..store.repositories import create_batch, ensure_source_system
+from ..store.repositories import OrganisationRepository, create_batch, ensure_source_system
 from ..store.tables import batches, organisations
 from .writes import Job, JobWriter, batch_stamp, rehash, restore_row_triggers, suspend_row_triggers
 
@@ -38,47 +38,13 @@ class Finished:
     committed: bool
 
 
-class _Organisations:
-    """Organisation ids for the file's organisations: all stored keys read once, new ones inserted, renamed or
-    moved ones updated and remembered (their values' content hashes need refreshing)."""
-
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-        self.stored = {r.key: (r.id, r.name, r.parent_id)
-                       for r in conn.execute(select(organisations.c.key, organisations.c.id, organisations.c.name,
-                                                    organisations.c.parent_id))}
-        self.changed: set[int] = set()
-        self._ids: dict[str, int] = {}
-
-    def ensure(self, org: Organisation) -> int:
-        key = org.key
-        cached = self._ids.get(key)
-        if cached is not None:
-            return cached
-        parent_id = self.ensure(org.parent) if org.parent else None
-        row = self.stored.get(key)
-        if row is None:
-            oid = org.org_id
-            new_id = self.conn.execute(insert(organisations).values(
-                key=key, type=org.type.value, name=org.name, hsa_id=org.hsa_id, org_root=oid.root if oid else None,
-                org_extension=oid.extension if oid else None, parent_id=parent_id)).inserted_primary_key[0]
-        else:
-            new_id = row[0]
-            if row[1] != org.name or row[2] != parent_id:
-                self.conn.execute(update(organisations).where(organisations.c.id == new_id).values(
-                    name=org.name, parent_id=parent_id))
-                self.changed.add(new_id)
-        self._ids[key] = new_id
-        return new_id
-
-
 class WriteTransaction:
     def __init__(self, engine: Engine) -> None:
         self.conn = writer(engine).connect()
         self.tx = self.conn.begin()  # SQLite: BEGIN IMMEDIATE, the write lock is ours from here
         self._jobs: JobWriter | None = None
         self._triggers: list[tuple[str, str]] = []
-        self._orgs: _Organisations | None = None
+        self._orgs: OrganisationRepository | None = None
 
     def begin(self, source: SourceSystem, file_name: str, sha256: str, fmt: str, actor: str,
               file_organisations: dict[str, Organisation]) -> Begun:
@@ -87,7 +53,7 @@ class WriteTransaction:
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": IMPORT_LOCK_KEY})
         source_id = ensure_source_system(conn, source)
         batch_id = create_batch(conn, registry=source.extension, file_name=file_name, sha256=sha256, fmt=fmt, actor=actor)
-        self._orgs = _Organisations(conn)
+        self._orgs = OrganisationRepository(conn, preload=True)
         org_ids = {key: self._orgs.ensure(o) for key, o in file_organisations.items()}
         stored_keys: dict[int, str] = {}
         stored_parents: dict[int, int | None] = {}

@@ -44,6 +44,11 @@ _SNAPSHOT_OF_TUPLE = itemgetter(*(_POS[c] for c in SNAPSHOT))
 _KEY_OF_TUPLE = itemgetter(*(_POS[c] for c in ("indicator_id", "period_start", "period_end", "organisation_id", "stratum")))
 
 
+def driver_date(d: date, sqlite: bool):
+    """A date as the driver stores it for SQLAlchemy's Date: ISO text on SQLite, the date on PostgreSQL."""
+    return d.isoformat() if sqlite else d
+
+
 def _snapshot_of_row(row) -> dict:
     return {k: getattr(row, k) for k in SNAPSHOT}
 
@@ -69,12 +74,11 @@ class Writer:
         """A period date as the driver wants it (ISO text on SQLite, a date on PostgreSQL), memoised."""
         d = self._dates.get(ordinal)
         if d is None:
-            d = date.fromordinal(ordinal)
-            d = self._dates[ordinal] = d.isoformat() if self.sqlite else d
+            d = self._dates[ordinal] = driver_date(date.fromordinal(ordinal), self.sqlite)
         return d
 
     def db_date(self, d: date):
-        return d.isoformat() if self.sqlite else d
+        return driver_date(d, self.sqlite)
 
     def add(self, row: tuple) -> None:
         """``row`` holds :data:`MEASUREMENT_COLUMNS` in order, dates already in driver form."""
@@ -111,15 +115,12 @@ class JobWriter:
         self.conn, self.batch_id, self.stamp = conn, batch_id, stamp
         self.sqlite = conn.dialect.name == "sqlite"
 
-    def _db_date(self, d: date):
-        return d.isoformat() if self.sqlite else d
-
     def _old_rows(self, ids: Sequence[int]) -> Iterator:
         for i in range(0, len(ids), 500):
             yield from self.conn.execute(select(measurements).where(measurements.c.id.in_(ids[i:i + 500])))
 
     def _old_history(self, op: str, old, before: dict, after: dict | None) -> tuple:
-        return (self.batch_id, old.indicator_id, self._db_date(old.period_start), self._db_date(old.period_end),
+        return (self.batch_id, old.indicator_id, driver_date(old.period_start, self.sqlite), driver_date(old.period_end, self.sqlite),
                 old.organisation_id, old.stratum, op, json.dumps(before), json.dumps(after) if after else None, self.stamp)
 
     def write(self, job: Job) -> None:

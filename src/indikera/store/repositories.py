@@ -29,11 +29,28 @@ def utcnow() -> datetime:
 
 
 class OrganisationRepository:
-    """Organisations are stored once per key, each row pointing to its parent row."""
+    """Organisations are stored once per key, each row pointing to its parent row.
 
-    def __init__(self, conn: Connection) -> None:
+    ``preload`` reads every stored organisation in one query (an import meets thousands); otherwise each new
+    key is looked up as it comes. Renamed or moved organisations are remembered in ``changed``: the content
+    hash of every value below them must be refreshed."""
+
+    def __init__(self, conn: Connection, *, preload: bool = False) -> None:
         self.conn = conn
         self._ids: dict[str, int] = {}
+        self._stored: dict[str, tuple[int, str, int | None]] | None = None
+        if preload:
+            self._stored = {r.key: (r.id, r.name, r.parent_id) for r in conn.execute(
+                select(organisations.c.key, organisations.c.id, organisations.c.name, organisations.c.parent_id))}
+        self.changed: set[int] = set()
+
+    def _find(self, key: str) -> tuple[int, str, int | None] | None:
+        if self._stored is not None:
+            return self._stored.get(key)
+        row = self.conn.execute(
+            select(organisations.c.id, organisations.c.name, organisations.c.parent_id).where(organisations.c.key == key)
+        ).first()
+        return tuple(row) if row is not None else None  # type: ignore[return-value]
 
     def ensure(self, org: Organisation) -> int:
         """The row id of ``org``, inserting it (and its parents) when new; renames update the row."""
@@ -41,11 +58,7 @@ class OrganisationRepository:
         if cached is not None:
             return cached
         parent_id = self.ensure(org.parent) if org.parent else None
-        row = self.conn.execute(
-            select(organisations.c.id, organisations.c.name, organisations.c.parent_id).where(
-                organisations.c.key == org.key
-            )
-        ).first()
+        row = self._find(org.key)
         if row is None:
             oid = org.org_id
             new_id = self.conn.execute(
@@ -60,11 +73,12 @@ class OrganisationRepository:
                 )
             ).inserted_primary_key[0]
         else:
-            new_id = row.id
-            if row.name != org.name or row.parent_id != parent_id:
+            new_id, name, stored_parent = row
+            if name != org.name or stored_parent != parent_id:
                 self.conn.execute(
                     update(organisations).where(organisations.c.id == new_id).values(name=org.name, parent_id=parent_id)
                 )
+                self.changed.add(new_id)
         self._ids[org.key] = new_id
         return new_id
 
