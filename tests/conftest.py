@@ -16,6 +16,7 @@ from indikera.store import db as store_db
 from indikera.store.all_tables import metadata
 
 from .support import pg
+from .support.oracle import official_contract  # noqa: F401  (the fixture; skips without ../shared)
 
 ON_CI = bool(os.environ.get("CI"))
 _PG_STATE: dict[str, object] = {}
@@ -58,8 +59,18 @@ def pytest_sessionfinish(session, exitstatus):
         pg.drop_database(name)
 
 
+def pytest_collection_modifyitems(config, items):
+    """The PostgreSQL copy of the demo registry is built once per worker (tens of seconds): ``slow``."""
+    for item in items:
+        if item.get_closest_marker("postgres") and "demo_template" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
+
+
 def pytest_sessionstart(session):
-    """On CI the official contract (the test oracle) must be there: its tests may not skip silently."""
+    """On CI the official contract (the test oracle) must be there: its tests may not skip silently.
+
+    Elsewhere tests that need it skip through ``oracle.require()`` (README "The official contract package").
+    """
     from .support import oracle
 
     if ON_CI and not oracle.available():
@@ -77,12 +88,21 @@ def _truncate(engine: Engine) -> None:
                 conn.execute(text(f'DELETE FROM "{t}"'))
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory) -> Path:
+    """An empty SQLite database migrated once per process: copying it is ~500× cheaper than migrating."""
+    path = tmp_path_factory.mktemp("migrated") / "empty.db"
+    store_db.upgrade(f"sqlite:///{path}")
+    return path
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def db_url(request, tmp_path: Path) -> Iterator[str]:
     """An empty, migrated database: a fresh SQLite file, or the emptied PostgreSQL test database."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'test.db'}"
-        store_db.upgrade(url)
+        target = tmp_path / "test.db"
+        shutil.copy(request.getfixturevalue("migrated_sqlite"), target)
+        url = f"sqlite:///{target}"
         yield url
     else:
         url = _pg_url()
@@ -100,9 +120,8 @@ def engine(db_url: str) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
-    url = f"sqlite:///{tmp_path / 'only-sqlite.db'}"
-    store_db.upgrade(url)
+def sqlite_engine(tmp_path: Path, migrated_sqlite: Path) -> Iterator[Engine]:
+    url = f"sqlite:///{shutil.copy(migrated_sqlite, tmp_path / 'only-sqlite.db')}"
     eng = store_db.make_engine(url)
     yield eng
     eng.dispose()

@@ -139,6 +139,10 @@ def test_several_indicators_in_one_go_are_all_or_nothing(registry):
 
 
 def test_ending_an_unknown_agreement_and_an_unmigrated_database(registry, tmp_path):
-    assert cli("agreements", "end", "--db", registry, "4711").exit_code == 1
+    unknown = cli("agreements", "end", "--db", registry, "4711")
+    assert unknown.exit_code == 1
+    # rendered from the one base error: Swedish, the English in brackets, the stable code
+    shown = " ".join(unknown.output.split())
+    assert "Avtal 4711 finns inte. (Agreement 4711 does not exist.) AGREEMENT_NOT_FOUND" in shown
     empty = cli("agreements", "list", "--db", f"sqlite:///{tmp_path / 'none.db'}")
     assert empty.exit_code == 1 and "db upgrade" in empty.output

@@ -15,9 +15,9 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from indikera.access.certs import CertificateError, PeerCertificate, client_cert_header, normalise_hsa_id, parse_client_cert_header
-from indikera.access.identity import ANONYMOUS, identity_of
+from indikera.access.identity import ANONYMOUS
 from indikera.access.pki import new_ca, new_function_cert, new_root
-from indikera.access.resolve import decide, trust_of
+from indikera.access.resolve import decide, identity_of, trust_of
 from indikera.config import Settings
 
 ROOT = new_root()
@@ -38,6 +38,7 @@ def test_subject_serial_number_is_the_hsa_id_upper_cased():
     assert len(cert.fingerprint) == 64
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(original=headers, host=st.sampled_from([None, "127.0.0.1", "10.1.2.3", "192.168.0.1"]))
 def test_a_non_platform_certificate_is_always_its_own_consumer(original, host):

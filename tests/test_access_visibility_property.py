@@ -181,6 +181,7 @@ def _soap_audit_row(engine, index: int):
         time.sleep(0.01)
 
 
+@pytest.mark.slow
 @settings(max_examples=int(os.environ.get('INDIKERA_PROPERTY_EXAMPLES', '15')), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(registry=registries())
 def test_no_caller_receives_a_measurement_it_has_no_right_to(served, registry):

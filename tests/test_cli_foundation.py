@@ -8,6 +8,7 @@ import sys
 import time
 
 import httpx
+import pytest
 from typer.testing import CliRunner
 
 from indikera.cli import app
@@ -48,6 +49,7 @@ def test_serve_refuses_half_tls_options(tmp_path):
     assert result.exit_code == 2
 
 
+@pytest.mark.slow
 def test_main_job_serves_demo_database(tmp_path):
     """`indikera serve --demo` in a fresh directory builds the demo database and answers on localhost."""
     port = free_port()

@@ -16,7 +16,7 @@ from indikera.app import create_app
 from indikera.config import Settings
 from indikera.context import AppContext
 from indikera.domain import oids
-from indikera.domain.checksum import EMPTY_CHECKSUM, combine, content_hash
+from indikera.domain.checksum import EMPTY_CHECKSUM, ChecksumBuilder, content_hash
 from indikera.domain.indicators import Indicator, UnitType
 from indikera.domain.measurements import Measurement, Proportion, SourceSystem
 from indikera.domain.organisations import Organisation, OrgType, kommun, lan, riket
@@ -85,7 +85,7 @@ def _store(engine, items: list[Measurement]) -> None:
 def _expected(items: list[Measurement], period: Period) -> str:
     inside = [m for m in items if period.contains(m.period)]
     inside.sort(key=lambda m: (m.measure_id, m.period.start, m.period.end, m.organisation.key, m.stratum))
-    return combine(content_hash(m) for m in inside)
+    return ChecksumBuilder().extend(content_hash(m) for m in inside).hexdigest()
 
 
 @pytest.fixture

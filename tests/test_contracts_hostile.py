@@ -206,6 +206,7 @@ def test_corrupted_valid_request_gives_answer_or_fault(client, at, byte):
         assert "<faultcode>soap:" in env_text and "Traceback" not in env_text
 
 
+@pytest.mark.slow
 def test_real_socket_50_mb_body_and_the_server_keeps_serving(ctx):
     with running(create_app(ctx=ctx)) as base:
         with httpx.Client(base_url=base, timeout=30) as http:

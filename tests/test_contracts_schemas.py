@@ -1,4 +1,7 @@
-"""The project's own WSDL/XSD files: written here, yet structurally identical to the official contract."""
+"""The project's own WSDL/XSD files: written here, yet structurally identical to the official contract.
+
+The comparisons need ../shared and skip without it (``official_contract``); the oracle checks run either way.
+"""
 
 from __future__ import annotations
 
@@ -12,15 +15,13 @@ from indikera.contracts import qualityreporting_v2 as qr2
 from .support import oracle
 from .support import soap_client as sc
 
-pytestmark = pytest.mark.skipif(not oracle.available(), reason="official contract files not found")
-
 XS = "http://www.w3.org/2001/XMLSchema"
 WSDL = "http://schemas.xmlsoap.org/wsdl/"
 PAIRS = [
-    (qr2.RESPONDER_XSD, oracle.RESPONDER_XSD),
-    (qr2.CORE_XSD, oracle.CONTRACT / "schemas/core_components/groupoutcomes_qualityreporting_2.0.xsd"),
-    (qr2.REGISTRY_XSD, oracle.CONTRACT / "schemas/core_components/itintegration_registry_1.0.xsd"),
-    (qr2.WSDL_FILE, oracle.WSDL),
+    (qr2.RESPONDER_XSD, oracle.OFFICIAL_RESPONDER_XSD),
+    (qr2.CORE_XSD, oracle.OFFICIAL_CORE_XSD),
+    (qr2.REGISTRY_XSD, oracle.OFFICIAL_REGISTRY_XSD),
+    (qr2.WSDL_FILE, oracle.OFFICIAL_WSDL),
 ]
 SRC = Path(qr2.__file__).resolve().parents[2]
 
@@ -68,13 +69,13 @@ def _nodes(top, only_self: bool = False) -> list:
 
 
 @pytest.mark.parametrize("own, official", PAIRS, ids=lambda p: Path(p).name)
-def test_own_file_has_the_official_structure_but_is_not_a_copy(own, official):
+def test_own_file_has_the_official_structure_but_is_not_a_copy(own, official, official_contract):
     assert own.read_bytes() != official.read_bytes()
     assert b"Licensed to the Apache Software Foundation" not in own.read_bytes()
     assert shape(own) == shape(official)
 
 
-def test_own_schema_accepts_every_official_mock_and_a_zeep_style_request():
+def test_own_schema_accepts_every_official_mock_and_a_zeep_style_request(official_contract):
     for name in oracle.MOCK_NAMES:
         payload = oracle.payload(etree.fromstring(oracle.mock(name)))
         assert sc.own_xsd().validate(payload), (name, sc.own_xsd().error_log)
@@ -86,3 +87,24 @@ def test_product_code_never_reads_the_shared_contract_folder():
     for path in SRC.rglob("*"):
         if path.is_file() and path.suffix in (".py", ".xsd", ".wsdl"):
             assert b"shared/contract" not in path.read_bytes(), path
+
+
+def test_the_oracle_says_which_schemas_it_used_and_rejects_what_they_forbid():
+    """With ../shared: official XSD + Schematron; without: the own XSD (the one ``?wsdl`` serves)."""
+    assert oracle.SOURCE == ("official" if oracle.available() else "own")
+    if oracle.SOURCE == "own":
+        assert oracle.responder_xsd_path() == qr2.RESPONDER_XSD and oracle.wsdl() == qr2.WSDL_FILE
+        assert oracle.CHECKS == ("own XSD",) and oracle.schematron() is None
+    else:
+        assert oracle.CHECKS == ("official XSD", "official Schematron") and oracle.schematron() is not None
+    report = (
+        f'<s:Envelope xmlns:s="{oracle.SOAP_ENV}"><s:Body><r:GetQualityIndicatorsResponse xmlns:r="{sc.GQI_NS}" '
+        f'xmlns:q="{sc.CORE}"><r:AggregatedQualityReport><q:measurementChecksum>{"0" * 64}</q:measurementChecksum>'
+        "<q:reportingPeriod><q:start>20230101</q:start><q:end>20231231</q:end></q:reportingPeriod>{extra}"
+        "<q:reportingSystem><q:hsaId>SE1</q:hsaId><q:name>n</q:name></q:reportingSystem>"
+        "<q:reportingOrganization><q:hsaId>SE2</q:hsaId><q:name>o</q:name></q:reportingOrganization>"
+        "</r:AggregatedQualityReport></r:GetQualityIndicatorsResponse></s:Body></s:Envelope>"
+    )
+    oracle.assert_conformant(report.format(extra="").encode())
+    with pytest.raises(AssertionError, match=f"{oracle.SOURCE} XSD"):
+        oracle.assert_conformant(report.format(extra="<q:unexpected/>").encode())

@@ -1,7 +1,8 @@
 """A real SOAP client (zeep) built from the OFFICIAL WSDL calls the running server over a real socket.
 
+Without ../shared the client is built from the project's own WSDL file instead (``oracle.wsdl()``).
 Also: zeep loads the project's own WSDL from ``?wsdl`` (imports resolved through ``?xsd=``) and calls
-PingForConfiguration. Every raw answer zeep receives is validated with the official oracle too.
+PingForConfiguration. Every raw answer zeep receives is validated with the oracle too.
 """
 
 from __future__ import annotations
@@ -12,35 +13,24 @@ from lxml import etree
 from zeep.exceptions import Fault
 from zeep.plugins import HistoryPlugin
 
-from indikera.app import create_app
-from indikera.config import Settings
-from indikera.context import AppContext
 from indikera.domain.checksum import EMPTY_CHECKSUM
 
 from .support import oracle
 from .support import soap_client as sc
-from .support.server import running
-
-pytestmark = pytest.mark.skipif(not oracle.available(), reason="official contract files not found")
+from .support.server import demo_server
 
 BINDING = "{urn:riv:followup:groupoutcomes:qualityreporting:GetQualityIndicators:2:rivtabp21}GetQualityIndicatorsResponderBinding"
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, demo_template):
-    import shutil
-
-    path = tmp_path_factory.mktemp("zeep") / "demo.db"
-    shutil.copy(demo_template, path)
-    ctx = AppContext.from_settings(Settings(database_url=f"sqlite:///{path}"))
-    with running(create_app(ctx=ctx)) as base:
+    with demo_server(demo_template, tmp_path_factory.mktemp("zeep")) as base:
         yield base
-    ctx.engine.dispose()
 
 
 def official_client(base: str):
     history = HistoryPlugin()
-    client = zeep.Client(str(oracle.WSDL), settings=zeep.Settings(strict=True), plugins=[history])
+    client = zeep.Client(str(oracle.wsdl()), settings=zeep.Settings(strict=True), plugins=[history])
     return client, client.create_service(BINDING, base + sc.PATH), history
 
 

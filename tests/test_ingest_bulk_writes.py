@@ -36,6 +36,7 @@ def _triggers(conn) -> list[tuple]:
     return conn.execute(text("SELECT tgname, tgrelid::regclass::text FROM pg_trigger WHERE NOT tgisinternal ORDER BY tgname")).all()
 
 
+@pytest.mark.slow
 @WRITERS
 def test_stored_hashes_follow_the_domain_algorithm(engine, tmp_path, writer_min_rows):
     """Every stored content hash (masked values included) equals the domain's hash of the stored values."""
@@ -60,6 +61,7 @@ def test_stored_hashes_follow_the_domain_algorithm(engine, tmp_path, writer_min_
         assert content_hash(m) == r.content_hash
 
 
+@pytest.mark.slow
 @WRITERS
 def test_import_moves_the_data_version_and_keeps_the_triggers(engine, tmp_path, writer_min_rows):
     seed_indicators(engine)
@@ -79,6 +81,7 @@ def test_import_moves_the_data_version_and_keeps_the_triggers(engine, tmp_path, 
         assert conn.execute(select(data_version.c.version)).scalar_one() > v1
 
 
+@pytest.mark.slow
 @WRITERS
 def test_a_failed_write_changes_nothing(engine, tmp_path, writer_min_rows):
     """The database refuses rows in the middle of the write (on PostgreSQL inside the background writer):

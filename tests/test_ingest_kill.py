@@ -22,6 +22,8 @@ from indikera.store.tables import batches, measurement_history, measurements
 
 from .support.ingest_files import Y2024, many, organisations, prop, sample, seed_indicators, snapshot
 
+pytestmark = pytest.mark.slow  # real processes, killed mid-import
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

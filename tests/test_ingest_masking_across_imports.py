@@ -3,6 +3,7 @@ adds units next to totals loaded earlier must not make a masked value recoverabl
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
@@ -71,6 +72,7 @@ def _relations(aggregates, leaves):
     return rels
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(registries(), st.integers(3, 12))
 def test_no_masked_value_is_derivable_after_two_imports(tmp_path_factory, registry, threshold):

@@ -68,6 +68,7 @@ def seeded(tmp_path_factory):
     engine.dispose()
 
 
+@pytest.mark.slow
 @given(st.lists(st.tuples(st.integers(0, len(BASE) - 1), st.sampled_from(sorted(EDITS))), max_size=4),
        st.lists(st.integers(0, len(BASE) - 1), max_size=2), st.integers(2, 3))
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
@@ -117,6 +118,7 @@ def _children(pid: int) -> list[int]:
     return out
 
 
+@pytest.mark.slow
 def test_killing_the_import_ends_its_workers_and_leaves_no_files(seeded, tmp_path):
     """SIGKILL the import while its workers check the file: they notice, remove their spool and exit."""
     rows = [dict(r) for r in BASE] * 300  # duplicates: rejected in the end, but only after the long check

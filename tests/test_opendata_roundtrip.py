@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import insert
 
@@ -57,6 +58,7 @@ def _import(url: str, path: Path) -> object:
     return outcome
 
 
+@pytest.mark.slow
 def test_exported_csv_reimports_to_the_same_values(demo_url: str, db_url: str, tmp_path: Path) -> None:
     # The demo registry's open data is imported the way a registry publishes (checked and masked by
     # indikera): the demo is masked as an import masks, so there is nothing left to hide. That registry's

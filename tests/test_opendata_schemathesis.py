@@ -8,6 +8,7 @@ than with ``schemathesis.pytest.from_fixture``, which does not run on this pytes
 
 from __future__ import annotations
 
+import pytest
 import schemathesis
 from schemathesis.checks import positive_data_acceptance
 from hypothesis import HealthCheck, given, settings
@@ -18,6 +19,8 @@ from indikera.config import Settings
 from indikera.store import db as store_db
 
 from .test_opendata_visibility import IDS, _apply, _build
+
+pytestmark = pytest.mark.slow  # every operation of the OpenAPI document, generated requests
 
 
 def test_api_conforms_to_its_openapi(tmp_path) -> None:

@@ -120,6 +120,7 @@ def _expected(sc: dict) -> tuple[set[tuple[str, str]], set[str]]:
     return values, described
 
 
+@pytest.mark.slow
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(sc=scenario)
 def test_nothing_but_approved_open_data_is_ever_shown(registry, sc) -> None:

@@ -62,7 +62,7 @@ def test_every_call_needs_an_admin_and_refusals_are_audited(server):
     for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Basic {TOKEN}"}, {"Authorization": "Bearer " + TOKEN[:-1]}):
         r = httpx.get(f"{base}{API}/indicators", headers=headers)
         assert r.status_code == 401 and r.headers["www-authenticate"].startswith("Bearer")
-        assert r.json()["error"] == "HTTP_401"
+        assert r.headers["content-type"] == "application/problem+json" and r.json()["code"] == "ADMIN_REQUIRED"
     r = httpx.put(f"{base}{API}/indicators/10016/publication", json={"level": "open", "reason": "utan token"})
     assert r.status_code == 401
     rows = audit_rows(ctx)[before:]
@@ -129,7 +129,8 @@ def test_catalogue_validate_import_export(server, client):
     assert r.status_code == 200 and r.json()["ok"] is False
     assert [(f["code"], f["field"]) for f in r.json()["findings"]] == [("TEXT_PLACEHOLDER", "indicators[0].texts.coverage")]
     r = client.post("/catalogue", content=jsonformat.dumps([bad]))
-    assert r.status_code == 422 and r.json()["added"] == []
+    assert r.status_code == 422 and r.json()["added"] == [] and r.json()["code"] == "CATALOGUE_INVALID"
+    assert r.headers["content-type"] == "application/problem+json" and r.json()["findings"][0]["code"] == "TEXT_PLACEHOLDER"
     r = client.post("/catalogue", content=jsonformat.dumps([newer]))
     assert r.status_code == 200 and r.json()["added"] == ["10001 1.1"]
     assert client.get("/indicators/10001").json()["descriptionVersion"] == "1.1"
@@ -156,13 +157,13 @@ def test_catalogue_validate_import_export(server, client):
 def test_hostile_requests_get_clear_json_errors(client, method, path, body, status):
     r = client.request(method, path, json=body)
     assert r.status_code == status
-    assert r.headers["content-type"].startswith("application/json") and r.json()["message"]
+    assert r.headers["content-type"] == "application/problem+json" and r.json()["detail"] and r.json()["detail_en"]
     assert "Traceback" not in r.text
 
 
 def test_bodies_are_size_limited_and_must_be_json(client):
     r = client.put("/indicators/10001/publication", content=b"{" + b" " * 70_000 + b"}", headers={"Content-Type": "application/json"})
-    assert r.status_code == 413 and r.json()["error"] == "TOO_LARGE"
+    assert r.status_code == 413 and r.json()["code"] == "TOO_LARGE" and r.json()["detail_en"] == "The request exceeds 64000 bytes."
     r = client.put("/indicators/10001/publication", content=b"{not json", headers={"Content-Type": "application/json"})
     assert r.status_code == 422
     r = client.post("/catalogue/validate", content=b"\xff\xfe garbage")

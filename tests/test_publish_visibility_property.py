@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, insert, select
@@ -131,6 +132,7 @@ def _expected_level_ok(sc: dict, fixed: list[int], iid: int, p: Period, audience
     return wide is not None and _allowed(sc, fixed, wide, iid, audience)
 
 
+@pytest.mark.slow
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(sc=scenarios)
 def test_visibility_never_leaks_and_is_exact(engine, sc):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import func, insert, inspect, select
@@ -132,6 +133,7 @@ def test_demo_registry_is_consistent(demo_db_url):
             assert r.population > 0 and r.ci_low <= r.value <= r.ci_high
 
 
+@pytest.mark.slow
 def test_demo_is_deterministic():
     a = [content_hash(m) for m in demo.generate()][:2000]
     b = [content_hash(m) for m in demo.generate()][:2000]

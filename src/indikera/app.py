@@ -12,6 +12,27 @@ from .config import Settings, load_settings
 from .context import AppContext
 
 
+class NoSniff:
+    """``X-Content-Type-Options: nosniff`` on every response of every area: a browser must never guess a
+    text/plain or JSON answer to be HTML (issue #14)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_nosniff(message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"x-content-type-options"]
+                message = {**message, "headers": [*headers, (b"x-content-type-options", b"nosniff")]}
+            await send(message)
+
+        await self.app(scope, receive, send_nosniff)
+
+
 def create_app(settings: Settings | None = None, *, ctx: AppContext | None = None) -> FastAPI:
     from .access import routes as access_routes
     from .contracts import routes as contract_routes
@@ -27,6 +48,8 @@ def create_app(settings: Settings | None = None, *, ctx: AppContext | None = Non
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
+        # No automatic slash redirects: Starlette builds them from the Host header and drops https (issue #14).
+        redirect_slashes=False,
     )
     app.state.ctx = ctx
     access_routes.mount(app, ctx)  # identity middleware first: every channel needs to know who asks
@@ -34,4 +57,5 @@ def create_app(settings: Settings | None = None, *, ctx: AppContext | None = Non
     opendata_routes.mount(app, ctx)
     admin_routes.mount(app, ctx)
     web_routes.mount(app, ctx)
+    app.add_middleware(NoSniff)  # outermost: also on answers that middleware or a sub-app produce
     return app

@@ -1,4 +1,8 @@
-"""The ``indikera`` command line (typer + rich). Each area adds its own command group."""
+"""The ``indikera`` command line (typer + rich). The whole command tree is built here, in one place.
+
+Each area's ``cli`` module defines its commands and groups; none of them adds itself anywhere, so the
+areas import only downwards. Help texts follow one rule: "Svensk text. (English text.)".
+"""
 
 from __future__ import annotations
 
@@ -16,8 +20,16 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from .cli_support import get_settings
+from .access.cli import agreements_app, audit_app, certs_app
+from .access.token_cli import admin_app, token_app
+from .catalog.cli import catalog_app
+from .cli_support import ConfigOption, DbOption, get_settings
+from .conformance.cli import conformance_app
 from .config import redact_url
+from .ingest.cli import import_app
+from .platform import certs_cli
+from .platform.cli import connection_app, platform_app
+from .publish import cli as publish_cli
 
 console = Console(stderr=True)
 app = typer.Typer(
@@ -28,18 +40,14 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-db_app = typer.Typer(help="Database: apply migrations, show the schema revision.", no_args_is_help=True)
-app.add_typer(db_app, name="db")
-
-DbOption = Annotated[Optional[str], typer.Option("--db", help="Database URL (default: INDIKERA_DATABASE_URL or sqlite:///indikera.db).")]
-ConfigOption = Annotated[Optional[Path], typer.Option("--config", help="TOML configuration file (default: ./indikera.toml).")]
+db_app = typer.Typer(help="Databasen: kör migreringar, visa schemats revision. (Database: apply migrations, show the schema revision.)",
+                     no_args_is_help=True)
 DEMO_DB_URL = "sqlite:///indikera-demo.db"
-
 
 
 @db_app.command("upgrade")
 def db_upgrade(db: DbOption = None, config: ConfigOption = None) -> None:
-    """Apply all migrations (creates the database when it does not exist)."""
+    """Kör alla migreringar (skapar databasen om den saknas). (Apply all migrations; creates the database if missing.)"""
     from .store import db as store_db
 
     settings = get_settings(db, config)
@@ -49,7 +57,7 @@ def db_upgrade(db: DbOption = None, config: ConfigOption = None) -> None:
 
 @db_app.command("current")
 def db_current(db: DbOption = None, config: ConfigOption = None) -> None:
-    """Show the database's schema revision and whether it is up to date."""
+    """Visa databasens schemarevision och om den är aktuell. (Show the schema revision and whether it is up to date.)"""
     from .store import db as store_db
 
     settings = get_settings(db, config)
@@ -67,7 +75,7 @@ def _progress() -> Progress:
 
 @app.command()
 def demo(db: DbOption = None, config: ConfigOption = None) -> None:
-    """Build the deterministic synthetic demo registry (Demoregistret) in a new database."""
+    """Bygg det syntetiska demoregistret (Demoregistret) i en ny databas. (Build the synthetic demo registry in a new database.)"""
     from . import demo as demo_mod
     from .store import db as store_db
 
@@ -86,16 +94,20 @@ def demo(db: DbOption = None, config: ConfigOption = None) -> None:
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    host: Annotated[str, typer.Option(help="Adress att lyssna på. (Address to listen on.)")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port att lyssna på. (Port to listen on.)")] = 8080,
     db: DbOption = None,
     config: ConfigOption = None,
-    demo_data: Annotated[bool, typer.Option("--demo", help="Use (and build if empty) the embedded demo database.")] = False,
-    tls_cert: Annotated[Optional[Path], typer.Option("--tls-cert", help="Server certificate (PEM) for HTTPS.")] = None,
-    tls_key: Annotated[Optional[Path], typer.Option("--tls-key", help="Server private key (PEM).")] = None,
-    client_ca: Annotated[Optional[Path], typer.Option("--client-ca", help="CA bundle; requires verified client certificates.")] = None,
+    demo_data: Annotated[bool, typer.Option("--demo", help="Använd demodatabasen (byggs om den är tom). "
+                                                           "(Use the demo database; built if empty.)")] = False,
+    tls_cert: Annotated[Optional[Path], typer.Option("--tls-cert", help="Servercertifikat (PEM) för HTTPS. (Server certificate, PEM, for HTTPS.)")] = None,
+    tls_key: Annotated[Optional[Path], typer.Option("--tls-key", help="Serverns privata nyckel (PEM). (Server private key, PEM.)")] = None,
+    client_ca: Annotated[Optional[Path], typer.Option("--client-ca", help="CA-fil; kräver verifierade klientcertifikat. "
+                                                                          "(CA bundle; requires verified client certificates.)")] = None,
+    crl: Annotated[Optional[Path], typer.Option("--crl", help="Spärrlistor (PEM) för klientcertifikat; läses om när filen ändras. "
+                                                              "(Certificate revocation lists, PEM; reloaded when the file changes.)")] = None,
 ) -> None:
-    """Serve the SOAP producer, the open-data API and the preview UI."""
+    """Kör SOAP-producenten, öppna data-API:t och förhandsvisningen. (Serve the SOAP producer, the open-data API and the preview UI.)"""
     from . import demo as demo_mod
     from .context import AppContext
     from .server import TLSOptions, run
@@ -116,7 +128,10 @@ def serve(
     if client_ca is not None and tls_cert is None:
         console.print("[red]--client-ca kräver --tls-cert och --tls-key.[/red]")
         raise typer.Exit(2)
-    tls = TLSOptions(tls_cert, tls_key, client_ca) if tls_cert and tls_key else None
+    if crl is not None and client_ca is None:
+        console.print("[red]--crl kräver --client-ca. (--crl needs --client-ca.)[/red]")
+        raise typer.Exit(2)
+    tls = TLSOptions(tls_cert, tls_key, client_ca, crl) if tls_cert and tls_key else None
     scheme = "https" if tls else "http"
     console.print(f"indikera på {scheme}://{host}:{port}/ ({redact_url(settings.database_url)})")
     from .server import TLSSetupError
@@ -128,19 +143,29 @@ def serve(
         raise typer.Exit(2) from None
 
 
-def _register_groups() -> None:
-    """Each area owns its command group in its own module."""
-    from .access import cli as access_cli
-    from .catalog import cli as catalog_cli
-    from .conformance import cli as conformance_cli
-    from .ingest import cli as ingest_cli
-    from .platform import cli as platform_cli
+def _build_tree() -> None:
+    """Every group and command under ``indikera``; the one place the tree is put together."""
+    app.add_typer(db_app, name="db")
+    app.add_typer(import_app, name="import")
+    import_app.command("approve")(publish_cli.approve_batch_cmd)
+    import_app.command("depublish")(publish_cli.depublish_batch_cmd)
+    app.add_typer(catalog_app, name="catalog")
+    for name, command in (("publish", publish_cli.publish_cmd), ("depublish", publish_cli.depublish_cmd),
+                          ("list", publish_cli.list_cmd), ("show", publish_cli.show_cmd), ("log", publish_cli.log_cmd)):
+        catalog_app.command(name)(command)
+    app.add_typer(agreements_app, name="agreements")
+    app.add_typer(audit_app, name="audit")
+    app.add_typer(admin_app, name="admin")
+    admin_app.add_typer(token_app, name="token")
+    app.add_typer(certs_app, name="certs")
+    certs_app.command("csr")(certs_cli.csr)
+    certs_app.command("check")(certs_cli.check)
+    app.add_typer(platform_app, name="platform")
+    app.add_typer(connection_app, name="connection")
+    app.add_typer(conformance_app, name="conformance")
 
-    for module in (ingest_cli, catalog_cli, access_cli, platform_cli, conformance_cli):
-        module.register(app)
 
-
-_register_groups()
+_build_tree()
 
 
 def main() -> None:

@@ -11,18 +11,22 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
 from .config import Settings, load_settings
+from .domain.errors import IndikeraError
 
 err = Console(stderr=True, emoji=False)
 
-DbOption = Annotated[Optional[str], typer.Option("--db", help="Database URL (default: INDIKERA_DATABASE_URL or sqlite:///indikera.db).")]
-ConfigOption = Annotated[Optional[Path], typer.Option("--config", help="TOML configuration file (default: ./indikera.toml).")]
+DbOption = Annotated[Optional[str], typer.Option("--db", help="Databasens URL (standard: INDIKERA_DATABASE_URL eller sqlite:///indikera.db). "
+                                                          "(Database URL; default INDIKERA_DATABASE_URL or sqlite:///indikera.db.)")]
+ConfigOption = Annotated[Optional[Path], typer.Option("--config", help="Konfigurationsfil i TOML (standard: ./indikera.toml). "
+                                                               "(TOML configuration file; default ./indikera.toml.)")]
 ByOption = Annotated[
     Optional[str],
-    typer.Option("--by", help="Vem som gör ändringen (default: OS-användaren). (Who makes the change; recorded in the logs.)"),
+    typer.Option("--by", help="Vem som gör ändringen (standard: OS-användaren). (Who makes the change; recorded in the logs.)"),
 ]
 
 
@@ -56,6 +60,20 @@ def migrated_engine(db: str | None, config: Path | None, *, required: bool = Tru
         return settings, None
     err.print("[red]Databasen saknar tabeller eller är inte uppdaterad; kör `indikera db upgrade`.[/red] (Database not migrated.)")
     raise typer.Exit(1)
+
+
+def render_error(error: IndikeraError) -> str:
+    """How the command line shows any of our errors: the Swedish text, the English in brackets, the code."""
+    text = f"[red]{escape(error.sv)}[/red]"
+    if error.en != error.sv:
+        text += f" ({escape(error.en)})"
+    return f"{text} [dim]{error.code}[/dim]"
+
+
+def fail(error: IndikeraError, exit_code: int = 1) -> typer.Exit:
+    """Print ``error`` the one way errors are printed and return the ``typer.Exit`` to raise."""
+    err.print(render_error(error), highlight=False)
+    return typer.Exit(exit_code)
 
 
 def actor_of(by: str | None) -> str:

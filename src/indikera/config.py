@@ -1,20 +1,26 @@
 """Configuration: defaults, then an optional TOML file, then ``INDIKERA_*`` environment variables.
 
 Every field is documented in README.md ("Configuration"). Lists in the environment are comma-separated.
-Secrets (admin tokens) are never logged or shown: ``Settings.__repr__`` masks them.
+Reading and checking values is config_loader's (shared with the platform settings); an unknown
+``INDIKERA_*`` variable is an error unless it belongs to something else (``OTHER_VARIABLES``).
+Secrets (admin tokens, the cursor secret) are never logged or shown: ``Settings.__repr__`` masks them.
 """
 
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from . import config_loader
+
 ENV_PREFIX = "INDIKERA_"
 DEFAULT_CONFIG_FILE = "indikera.toml"
-SECRET_FIELDS = frozenset({"admin_tokens"})
+SECRET_FIELDS = frozenset({"admin_tokens", "cursor_secret"})
+# INDIKERA_* variables that are no setting: the config file, connection profiles, dev.py and the test suite.
+OTHER_VARIABLES = ("INDIKERA_CONFIG", "INDIKERA_CONNECTION_PROFILES", "INDIKERA_VENV", "INDIKERA_TEST_*",
+                   "INDIKERA_PROPERTY_*")
 
 
 @dataclass(frozen=True)
@@ -33,26 +39,43 @@ class Settings:
     soap_max_request_bytes: int = 1_000_000
     soap_max_depth: int = 64
     soap_max_response_bytes: int = 15_000_000
+    # --- HTTP when `serve` faces the network (http_limits.py) ---
+    http_header_timeout: float = 10.0  # seconds to receive a whole request head; then the connection is closed
+    http_body_timeout: float = 30.0  # seconds from a request's head to the end of its body
+    http_max_connections: int = 1000  # open connections; a connection beyond this is closed at once
     # --- import and masking ---
     default_display_threshold: int = 5  # denominator / population below this → missing/MSK
     import_max_line_bytes: int = 65_536
     import_workers: int = 0  # processes that check a large CSV file in parallel; 0: one per CPU, at most 4
     import_parallel_min_bytes: int = 16_000_000  # smaller files are checked in one process
     import_writer_process_min_rows: int = 20_000  # smaller imports write from the importer's own process
+    import_xlsx_max_bytes: int = 4_000_000_000  # an XLSX file's parts together, uncompressed (checked before inflating)
+    import_xlsx_max_ratio: float = 200.0  # uncompressed / compressed size of a part (XLSX writers give 3-20)
+    import_spool_dir: str = ""  # where an import parks checked rows (a private directory per import); "": TMPDIR
     # --- access ---
     admin_tokens: tuple[str, ...] = ()  # "name:token" pairs; tokens are secrets
     admin_hsa_ids: tuple[str, ...] = ()  # client-certificate serialNumbers (HSA-ids) allowed to administer
     trusted_platform_hsa_ids: tuple[str, ...] = ()
     trusted_platform_fingerprints: tuple[str, ...] = ()  # SHA-256 of the platform's certificate (hex)
     trusted_proxies: tuple[str, ...] = ()  # addresses allowed to send the RFC 9440 Client-Cert header
+    # A SOAP caller without an HSA-id (no certificate, none in it, no trusted platform's header):
+    # "open" answers it with open data only; "refuse" answers it with a SOAP fault (as NTjP's VP002/VP013).
+    unidentified_consumers: str = "open"
+    # --- open data ---
+    # Key that signs pagination cursors; empty: one generated once and kept in the database (settings table).
+    cursor_secret: str = ""
     # --- open data / DCAT-AP-SE ---
-    base_url: str = "http://127.0.0.1:8080"
+    # Public base URL of absolute links (API paging, index, DCAT IRIs). Empty: from each request as the caller
+    # reached the server (scheme, Host, port; forwarded headers only from trusted_proxies) — opendata/origin.py.
+    base_url: str = ""
     publisher_name: str = "Registercentrum (demo)"
     publisher_org_number: str = "000000-0000"
-    publisher_uri: str = "http://127.0.0.1:8080/publisher"
+    publisher_uri: str = ""  # empty: http://dataportal.se/organisation/SE<publisher_org_number>
     contact_email: str = "registercentrum@example.se"
     licence_uri: str = "http://creativecommons.org/licenses/by/4.0/"
     language: str = "sv"
+    # Show the descriptions' authors (names and HSA-ids: personal data) in open data; off by default.
+    opendata_show_authors: bool = False
 
     @property
     def logical_addresses(self) -> tuple[str, ...]:
@@ -84,44 +107,18 @@ def redact_url(url: str) -> str:
     return f"{scheme}://{creds}@{host}"
 
 
-def _coerce(name: str, raw: Any, default: Any) -> Any:
-    if isinstance(default, bool):
-        if isinstance(raw, bool):
-            return raw
-        return str(raw).strip().lower() in {"1", "true", "yes", "on"}
-    if isinstance(default, int):
-        try:
-            return int(raw)
-        except (TypeError, ValueError):
-            raise ValueError(f"configuration {name}: {raw!r} is not a whole number") from None
-    if isinstance(default, tuple):
-        if isinstance(raw, (list, tuple)):
-            return tuple(str(x).strip() for x in raw if str(x).strip())
-        return tuple(x.strip() for x in str(raw).split(",") if x.strip())
-    return str(raw)
-
-
 def load_settings(config_file: str | os.PathLike[str] | None = None, env: dict[str, str] | None = None) -> Settings:
-    """Build settings from defaults, the TOML file (``INDIKERA_CONFIG`` or ./indikera.toml) and the environment."""
+    """Build settings from defaults, the TOML file (``INDIKERA_CONFIG`` or ./indikera.toml) and the environment.
+
+    Raises ``config_loader.ConfigError`` (a ValueError) naming a bad or unknown setting and its source."""
     env = dict(os.environ if env is None else env)
-    values: dict[str, Any] = {}
-    defaults = {f.name: f.default for f in fields(Settings)}
     path = Path(config_file or env.get(f"{ENV_PREFIX}CONFIG") or DEFAULT_CONFIG_FILE)
-    if path.is_file():
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
-        flat = data.get("indikera", data)
-        for key, raw in flat.items():
-            if key not in defaults:
-                raise ValueError(f"{path}: unknown setting {key!r}")
-            values[key] = _coerce(key, raw, defaults[key])
-    elif config_file:
-        raise FileNotFoundError(f"configuration file {path} does not exist")
-    for name, default in defaults.items():
-        raw = env.get(ENV_PREFIX + name.upper())
-        if raw is not None:
-            values[name] = _coerce(name, raw, default)
-    return Settings(**values)
+    if not path.is_file():
+        if config_file:
+            raise FileNotFoundError(f"konfigurationsfilen {path} finns inte. (configuration file {path} does not exist.)")
+        path = None
+    return config_loader.load(Settings, file=path, table="indikera", env=env, prefix=ENV_PREFIX,
+                              ignore_env=OTHER_VARIABLES)
 
 
 __all__ = ["Settings", "load_settings", "redact_url"]

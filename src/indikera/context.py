@@ -1,19 +1,43 @@
-"""What every entry point shares: the settings and the database engine."""
+"""What every entry point shares: the settings, the database engine and the caches.
+
+Every cache the process keeps is declared in :class:`Caches` and nowhere else (no module globals). Each
+is keyed on the data version (``caches``: bumped by the database's triggers on every write an answer, an
+ETag, a page or the open data can see) plus its own key, and none expires by time.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Engine
 
+from .caches import LRU, Versioned
 from .config import Settings
 from .store.db import make_engine
+
+
+@dataclass
+class Caches:
+    # SOAP checksum-only answers (``Summary``): (version, query, audience) — contracts.qualityreporting_v2.service
+    summaries: LRU[Any] = field(default_factory=LRU)
+    # How many measurements match regardless of visibility (the audit's withheld count): (version, query)
+    counts: LRU[int] = field(default_factory=LRU)
+    # SOAP organisation and source-system XML fragments (``Directory``): version — …qualityreporting_v2.directory
+    directory: Versioned[Any] = field(default_factory=Versioned)
+    # The open-data view and its sealed state, the ETag's basis (``View``): version — opendata.view_cache
+    opendata: Versioned[Any] = field(default_factory=Versioned)
+
+    def clear(self) -> None:
+        for cache in (self.summaries, self.counts, self.directory, self.opendata):
+            cache.clear()
 
 
 @dataclass
 class AppContext:
     settings: Settings
     engine: Engine
+    caches: Caches = field(default_factory=Caches)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "AppContext":

@@ -36,3 +36,22 @@ def running(app, *, port: int | None = None, **uvicorn_kwargs) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@contextmanager
+def demo_server(demo_template, directory) -> Iterator[str]:
+    """A server on a private copy of the demo registry in ``directory`` (read-only tests of a module share one)."""
+    import shutil
+
+    from indikera.app import create_app
+    from indikera.config import Settings
+    from indikera.context import AppContext
+
+    path = directory / "demo.db"
+    shutil.copy(demo_template, path)
+    ctx = AppContext.from_settings(Settings(database_url=f"sqlite:///{path}"))
+    try:
+        with running(create_app(ctx=ctx)) as url:
+            yield url
+    finally:
+        ctx.engine.dispose()

@@ -56,7 +56,7 @@ def own_xsd() -> etree.XMLSchema:
 
 @dataclass
 class Report:
-    """An answer that passed the official XSD + Schematron and the project's own schema."""
+    """An answer that passed the oracle (official XSD + Schematron, or the own XSD without ../shared) and the own schema."""
 
     envelope: etree._Element
 
@@ -93,8 +93,9 @@ def answer(response) -> Report:
     if digest in _VALIDATED:
         return Report(etree.fromstring(body))
     envelope = oracle.assert_conformant(body)
-    payload = oracle.payload(envelope)
-    assert own_xsd().validate(payload), own_xsd().error_log
+    if oracle.SOURCE == "official":  # else the oracle just checked the own XSD
+        payload = oracle.payload(envelope)
+        assert own_xsd().validate(payload), own_xsd().error_log
     _VALIDATED.add(digest)
     return Report(envelope)
 

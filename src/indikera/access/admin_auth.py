@@ -1,13 +1,15 @@
 """Admin authentication for every write operation over HTTP.
 
 Two ways in, both configured (nothing is open by default):
-* an admin **token**: ``Authorization: Bearer <token>`` matching one of ``settings.admin_tokens``
-  (``name:token`` pairs; the name is what the audit log records, the token never is);
+* an admin **token**: ``Authorization: Bearer <token>``, either one made with ``indikera admin token create``
+  (``admin_tokens``: stored hashed, expiring, revocable) or one of ``settings.admin_tokens`` (``name:token``
+  pairs, the bootstrap path); the name is what the audit log records, the token never is;
 * an admin **client certificate**: a certificate whose subject serialNumber is in
   ``settings.admin_hsa_ids``, presented directly (our TLS) or through a trusted proxy. A consumer
   named by an NTjP platform's header never counts: the platform cannot make anyone an admin.
 
-Use ``Depends(require_admin)`` on a route; a refusal is a 401 (audited, with the reason).
+Use ``Depends(require_admin)`` on a route; a refusal is a 401 ``AdminAuthError`` (audited, with the reason),
+rendered as problem+json by the API it is raised in.
 """
 
 from __future__ import annotations
@@ -16,14 +18,22 @@ import hmac
 import logging
 from dataclasses import dataclass
 
-from fastapi import HTTPException, Request
+from fastapi import Request
+from sqlalchemy import Engine
 
 from ..config import Settings
-from . import audit
-from .identity import identity_of
-from .resolve import CORRELATION_HEADER
+from ..http_problems import ProblemError
+from . import admin_tokens, audit
+from .resolve import CORRELATION_HEADER, identity_of
 
 log = logging.getLogger("indikera.access")
+
+
+class AdminAuthError(ProblemError):
+    """401: no valid admin token or admin certificate. The reason stays in the audit log, not in the answer."""
+
+    def __init__(self) -> None:
+        super().__init__(401, "ADMIN_REQUIRED", headers={"WWW-Authenticate": 'Bearer realm="indikera"'})
 
 
 @dataclass(frozen=True)
@@ -51,8 +61,8 @@ def _bearer(request: Request) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-def authenticate(request: Request, settings: Settings) -> tuple[Admin | None, str]:
-    """(the admin, "") or (None, why not)."""
+def authenticate(request: Request, settings: Settings, engine: Engine | None = None) -> tuple[Admin | None, str]:
+    """(the admin, "") or (None, why not). ``engine``: also accept tokens made with ``admin token create``."""
     token = _bearer(request)
     if token is not None:
         presented = token.encode()
@@ -62,6 +72,9 @@ def authenticate(request: Request, settings: Settings) -> tuple[Admin | None, st
                 match = name
         if match is not None:
             return Admin(match, "token"), ""
+        if engine is not None and token.startswith(admin_tokens.PREFIX):
+            name, why = admin_tokens.check(engine, token)  # expired or revoked: refused, the reason names it
+            return (Admin(name, "token"), "") if name is not None and not why else (None, why)
         return None, "unknown admin token"
     identity = identity_of(request)
     if identity.channel in ("direct", "proxy") and identity.consumer_hsa_id:
@@ -81,7 +94,7 @@ def _settings(request: Request) -> Settings:
 def require_admin(request: Request) -> Admin:
     """FastAPI dependency: the authenticated admin, or 401 (the refusal is audited)."""
     ctx = request.app.state.ctx
-    admin, why = authenticate(request, ctx.settings)
+    admin, why = authenticate(request, ctx.settings, ctx.engine)
     if admin is None:
         audit.record(
             ctx.engine,
@@ -93,11 +106,8 @@ def require_admin(request: Request) -> Admin:
             detail=why,
         )
         log.warning("admin request refused: %s %s: %s", request.method, request.url.path, why)
-        raise HTTPException(
-            status_code=401,
-            detail="Administratörsbehörighet krävs (admin-token eller admin-certifikat). (Admin authentication required.)",
-            headers={"WWW-Authenticate": 'Bearer realm="indikera"'},
-        )
+        raise AdminAuthError()
+    request.state.admin = admin  # the admin API's audit middleware records who
     return admin
 
 
@@ -117,4 +127,4 @@ def record_admin_action(
     )
 
 
-__all__ = ["Admin", "authenticate", "record_admin_action", "require_admin"]
+__all__ = ["Admin", "AdminAuthError", "authenticate", "record_admin_action", "require_admin"]

@@ -14,20 +14,30 @@ from datetime import date, datetime
 
 from sqlalchemy import Engine, insert, select, update
 
+from ..domain.errors import IndikeraError
 from ..store import db as store_db
 from ..store.access_tables import agreements
-from ..store.repositories import utcnow
+from ..store.repositories import iso_utc, utcnow
 from ..store.tables import indicators
 from . import audit
 from .certs import normalise_hsa_id
 
 
-class AgreementError(ValueError):
-    """A request the registry staff must correct (Swedish message)."""
+class AgreementError(IndikeraError, ValueError):
+    """A request the registry staff must correct; the texts come from the message catalogue by code."""
+
+    status = 422  # HTTP: the request names something impossible
+
+    def __init__(self, code: str, **params: object) -> None:
+        super().__init__(code, **params)
 
 
 class AgreementNotFound(AgreementError):
-    pass
+    status = 404
+
+
+class AgreementEnded(AgreementError):
+    status = 409  # the agreement's state, not the request, is in the way
 
 
 @dataclass(frozen=True)
@@ -68,9 +78,9 @@ class Agreement:
             "valid_to": self.valid_to.isoformat() if self.valid_to else None,
             "note": self.note,
             "created_by": self.created_by,
-            "created_at": self.created_at.isoformat(),
+            "created_at": iso_utc(self.created_at),
             "ended_by": self.ended_by,
-            "ended_at": self.ended_at.isoformat() if self.ended_at else None,
+            "ended_at": iso_utc(self.ended_at),
             "status": self.status(on),
         }
 
@@ -102,14 +112,14 @@ def add(
     """Create one agreement per measure id (``measure_ids`` None: one covering every restricted indicator)."""
     hsa_id = normalise_hsa_id(consumer)
     if hsa_id is None:
-        raise AgreementError(f"Ogiltigt HSA-id för konsumenten: {consumer!r}. (Not an HSA-id.)")
+        raise AgreementError("AGREEMENT_CONSUMER", consumer=repr(consumer))
     reference = reference.strip()
     if not reference or len(reference) > 200:
-        raise AgreementError("Avtalsreferensen måste anges (högst 200 tecken). (Agreement reference required, at most 200 characters.)")
+        raise AgreementError("AGREEMENT_REFERENCE")
     if valid_to is not None and valid_to < valid_from:
-        raise AgreementError(f"Slutdatum {valid_to} ligger före startdatum {valid_from}. (valid_to is before valid_from.)")
+        raise AgreementError("AGREEMENT_DATES", valid_to=valid_to, valid_from=valid_from)
     if measure_ids is not None and not measure_ids:
-        raise AgreementError("Ange minst en indikator, eller alla begränsade. (Name at least one indicator, or all restricted ones.)")
+        raise AgreementError("AGREEMENT_NO_MEASURES")
     now = utcnow()
     with store_db.writer(engine).begin() as conn:
         targets: list[int | None] = [None]
@@ -118,7 +128,7 @@ def add(
             found = dict(conn.execute(select(indicators.c.measure_id, indicators.c.id).where(indicators.c.measure_id.in_(wanted))).all())
             unknown = [m for m in wanted if m not in found]
             if unknown:
-                raise AgreementError(f"Okända indikatorer (KIK-id): {', '.join(unknown)}. (Unknown measure ids.)")
+                raise AgreementError("AGREEMENT_UNKNOWN_MEASURES", ids=", ".join(unknown))
             targets = [found[m] for m in wanted]
         ids = []
         for indicator_id in targets:
@@ -136,21 +146,21 @@ def add(
             )
             ids.append(result.inserted_primary_key[0])
         made = [_from_row(r) for r in conn.execute(_select().where(agreements.c.id.in_(ids)).order_by(agreements.c.id))]
-    audit.record(
-        engine,
-        channel=channel,
-        operation="agreement.add",
-        outcome="ok",
-        actor=actor,
-        consumer_hsa_id=hsa_id,
-        requested={
-            "agreement_ids": ids,
-            "reference": reference,
-            "measure_ids": None if measure_ids is None else [a.measure_id for a in made],
-            "valid_from": valid_from.isoformat(),
-            "valid_to": valid_to.isoformat() if valid_to else None,
-        },
-    )
+        audit.record(  # in the same transaction: no agreement without its audit row
+            conn,
+            channel=channel,
+            operation="agreement.add",
+            outcome="ok",
+            actor=actor,
+            consumer_hsa_id=hsa_id,
+            requested={
+                "agreement_ids": ids,
+                "reference": reference,
+                "measure_ids": None if measure_ids is None else [a.measure_id for a in made],
+                "valid_from": valid_from.isoformat(),
+                "valid_to": valid_to.isoformat() if valid_to else None,
+            },
+        )
     return made
 
 
@@ -169,22 +179,22 @@ def end(engine: Engine, agreement_id: int, *, actor: str, reason: str = "", chan
     with store_db.writer(engine).begin() as conn:
         row = conn.execute(_select().where(agreements.c.id == agreement_id)).first()
         if row is None:
-            raise AgreementNotFound(f"Avtal {agreement_id} finns inte. (No such agreement.)")
+            raise AgreementNotFound("AGREEMENT_NOT_FOUND", id=agreement_id)
         if row.ended_at is not None:
-            raise AgreementError(f"Avtal {agreement_id} avslutades redan {row.ended_at:%Y-%m-%d %H:%M} av {row.ended_by}. (Already ended.)")
+            raise AgreementEnded("AGREEMENT_ENDED", id=agreement_id, ended_at=f"{row.ended_at:%Y-%m-%d %H:%M}", ended_by=row.ended_by)
         conn.execute(update(agreements).where(agreements.c.id == agreement_id).values(ended_by=actor, ended_at=utcnow()))
         ended = _from_row(conn.execute(_select().where(agreements.c.id == agreement_id)).one())
-    audit.record(
-        engine,
-        channel=channel,
-        operation="agreement.end",
-        outcome="ok",
-        actor=actor,
-        consumer_hsa_id=ended.consumer_hsa_id,
-        requested={"agreement_id": agreement_id, "reference": ended.reference, "measure_id": ended.measure_id},
-        detail=reason or None,
-    )
+        audit.record(  # in the same transaction: the end and its audit row commit together
+            conn,
+            channel=channel,
+            operation="agreement.end",
+            outcome="ok",
+            actor=actor,
+            consumer_hsa_id=ended.consumer_hsa_id,
+            requested={"agreement_id": agreement_id, "reference": ended.reference, "measure_id": ended.measure_id},
+            detail=reason or None,
+        )
     return ended
 
 
-__all__ = ["Agreement", "AgreementError", "AgreementNotFound", "add", "end", "list_agreements"]
+__all__ = ["Agreement", "AgreementEnded", "AgreementError", "AgreementNotFound", "add", "end", "list_agreements"]

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Connection, Engine, insert, select
 
 from ..store.access_tables import audit_log
 from ..store.repositories import utcnow
@@ -33,7 +33,7 @@ def _scrub(value: Any) -> Any:
 
 
 def record(
-    engine: Engine,
+    target: Engine | Connection,
     *,
     channel: str,
     operation: str,
@@ -50,8 +50,11 @@ def record(
     actor: str | None = None,
     identity: "Identity | None" = None,
 ) -> None:
-    """Append one audit row in its own transaction (an audit write never rides on a caller's rollback).
+    """Append one audit row.
 
+    ``target`` a Connection: the row joins that transaction, so a change and the row recording it commit
+    or roll back together (pass the change's connection). ``target`` an Engine: the row gets its own
+    transaction, for what is not a database change (a read, a refusal, a rejected change that rolled back).
     ``identity`` (optional) fills ``consumer_hsa_id``/``platform_id`` when they are not given, and for an
     anonymous caller records why it is anonymous in ``detail``.
     """
@@ -63,25 +66,27 @@ def record(
             detail = f"{detail}; {why}" if detail else why
     if detail is not None and len(detail) > MAX_DETAIL_CHARS:
         detail = detail[: MAX_DETAIL_CHARS - 1] + "…"
-    with engine.begin() as conn:
-        conn.execute(
-            insert(audit_log).values(
-                at=utcnow(),
-                channel=channel,
-                operation=operation,
-                outcome=outcome,
-                consumer_hsa_id=consumer_hsa_id,
-                platform_id=platform_id,
-                actor=actor,
-                correlation_id=(correlation_id or None) and correlation_id[:200],
-                logical_address=(logical_address or None) and logical_address[:200],
-                requested=_scrub(requested) if requested is not None else None,
-                returned=returned,
-                withheld=withheld,
-                duration_ms=duration_ms,
-                detail=detail,
-            )
-        )
+    row = insert(audit_log).values(
+        at=utcnow(),
+        channel=channel,
+        operation=operation,
+        outcome=outcome,
+        consumer_hsa_id=consumer_hsa_id,
+        platform_id=platform_id,
+        actor=actor,
+        correlation_id=(correlation_id or None) and correlation_id[:200],
+        logical_address=(logical_address or None) and logical_address[:200],
+        requested=_scrub(requested) if requested is not None else None,
+        returned=returned,
+        withheld=withheld,
+        duration_ms=duration_ms,
+        detail=detail,
+    )
+    if isinstance(target, Connection):
+        target.execute(row)
+        return
+    with target.begin() as conn:
+        conn.execute(row)
 
 
 @dataclass(frozen=True)

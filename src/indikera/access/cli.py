@@ -17,7 +17,8 @@ from ..cli_support import ByOption as ByOpt
 from ..cli_support import ConfigOption as ConfigOpt
 from ..cli_support import DbOption as DbOpt
 from ..cli_support import actor_of as _actor
-from ..cli_support import migrated_engine
+from ..cli_support import fail, migrated_engine
+from ..store.repositories import iso_utc
 
 err = Console(stderr=True)
 
@@ -26,7 +27,7 @@ def out() -> Console:
     """Made per use, so the width follows the terminal (or COLUMNS) of this run."""
     return Console()
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output (JSON lines).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Maskinläsbar utdata (JSON-rader). (Machine-readable output, JSON lines.)")]
 
 agreements_app = typer.Typer(help="Avtal (CPUA) med konsumenter om begränsade indikatorer. (Consumer agreements.)", no_args_is_help=True)
 audit_app = typer.Typer(help="Granskningsloggen: varje anrop och administrativ ändring. (The audit log.)", no_args_is_help=True)
@@ -88,18 +89,21 @@ def _agreement_table(rows, on: date) -> Table:
 
 @agreements_app.command("add")
 def agreements_add(
-    consumer: Annotated[str, typer.Option("--consumer", "-c", help="Consumer HSA-id (as in its SITHS certificate).")],
-    reference: Annotated[str, typer.Option("--reference", "-r", help="The agreement's reference (CPUA).")],
-    indicator: Annotated[Optional[list[str]], typer.Option("--indicator", "-i", help="KIK measure id; repeat for several.")] = None,
-    all_restricted: Annotated[bool, typer.Option("--all-restricted", help="Cover every restricted indicator.")] = False,
-    valid_from: Annotated[Optional[str], typer.Option("--from", help="First valid day (default today).")] = None,
-    valid_to: Annotated[Optional[str], typer.Option("--to", help="Last valid day (default: open-ended).")] = None,
-    note: Annotated[str, typer.Option("--note", help="Free text.")] = "",
+    consumer: Annotated[str, typer.Option("--consumer", "-c", help="Konsumentens HSA-id (som i dess SITHS-certifikat). "
+                                                                   "(Consumer HSA-id, as in its SITHS certificate.)")],
+    reference: Annotated[str, typer.Option("--reference", "-r", help="Avtalets referens (CPUA). (The agreement's reference.)")],
+    indicator: Annotated[Optional[list[str]], typer.Option("--indicator", "-i", help="KIK-id; upprepa för flera. "
+                                                                                     "(KIK measure id; repeat for several.)")] = None,
+    all_restricted: Annotated[bool, typer.Option("--all-restricted", help="Gäller alla begränsade indikatorer. "
+                                                                          "(Cover every restricted indicator.)")] = False,
+    valid_from: Annotated[Optional[str], typer.Option("--from", help="Första giltiga dag (standard: i dag). (First valid day; default today.)")] = None,
+    valid_to: Annotated[Optional[str], typer.Option("--to", help="Sista giltiga dag (standard: tills vidare). (Last valid day; default open-ended.)")] = None,
+    note: Annotated[str, typer.Option("--note", help="Fri text. (Free text.)")] = "",
     by: ByOpt = None,
     db: DbOpt = None,
     config: ConfigOpt = None,
 ) -> None:
-    """Add an agreement: a consumer may read named restricted indicators (or all restricted ones)."""
+    """Lägg till ett avtal: en konsument får läsa namngivna begränsade indikatorer (eller alla). (Add an agreement.)"""
     from . import agreements
 
     if bool(indicator) == all_restricted:
@@ -120,8 +124,7 @@ def agreements_add(
             actor=_actor(by),
         )
     except agreements.AgreementError as exc:
-        err.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from None
+        raise fail(exc) from None
     finally:
         engine.dispose()
     out().print(_agreement_table(made, date.today()))
@@ -130,13 +133,14 @@ def agreements_add(
 
 @agreements_app.command("list")
 def agreements_list(
-    consumer: Annotated[Optional[str], typer.Option("--consumer", "-c", help="Only this consumer's agreements.")] = None,
-    include_inactive: Annotated[bool, typer.Option("--all", help="Include ended, expired and future agreements.")] = False,
+    consumer: Annotated[Optional[str], typer.Option("--consumer", "-c", help="Bara denna konsuments avtal. (Only this consumer's agreements.)")] = None,
+    include_inactive: Annotated[bool, typer.Option("--all", help="Även avslutade, utgångna och framtida avtal. "
+                                                                 "(Include ended, expired and future agreements.)")] = False,
     as_json: JsonOpt = False,
     db: DbOpt = None,
     config: ConfigOpt = None,
 ) -> None:
-    """List agreements valid today (``--all``: every agreement ever made)."""
+    """Lista avtal som gäller i dag (--all: alla avtal någonsin). (List agreements valid today; --all: every agreement.)"""
     from . import agreements
 
     engine = _engine(db, config)
@@ -155,21 +159,20 @@ def agreements_list(
 
 @agreements_app.command("end")
 def agreements_end(
-    agreement_id: Annotated[int, typer.Argument(help="The agreement's id (see `agreements list`).")],
-    reason: Annotated[str, typer.Option("--reason", help="Why (recorded in the audit log).")] = "",
+    agreement_id: Annotated[int, typer.Argument(help="Avtalets nummer (se agreements list). (The agreement's id; see agreements list.)")],
+    reason: Annotated[str, typer.Option("--reason", help="Varför (sparas i granskningsloggen). (Why; recorded in the audit log.)")] = "",
     by: ByOpt = None,
     db: DbOpt = None,
     config: ConfigOpt = None,
 ) -> None:
-    """End an agreement now; the consumer loses access at once. The row stays as evidence."""
+    """Avsluta ett avtal nu; konsumenten förlorar åtkomsten direkt och raden sparas. (End an agreement now; the row stays.)"""
     from . import agreements
 
     engine = _engine(db, config)
     try:
         ended = agreements.end(engine, agreement_id, actor=_actor(by), reason=reason)
     except agreements.AgreementError as exc:
-        err.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from None
+        raise fail(exc) from None
     finally:
         engine.dispose()
     err.print(f"Avtal {ended.id} ({ended.consumer_hsa_id}, {ended.reference}) är avslutat.")
@@ -177,12 +180,9 @@ def agreements_end(
 
 # --- audit -------------------------------------------------------------------------------------
 
-AUDIT_COLUMNS = ("id", "at", "channel", "operation", "outcome", "consumer_hsa_id", "platform_id", "actor", "correlation_id",
-                 "logical_address", "requested", "returned", "withheld", "duration_ms", "detail")  # fmt: skip
-
 
 def _json_row(row: dict) -> str:
-    return json.dumps({k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in row.items()}, ensure_ascii=False)
+    return json.dumps({k: (iso_utc(v) if isinstance(v, datetime) else v) for k, v in row.items()}, ensure_ascii=False)
 
 
 def _print_rows(rows: list[dict], as_json: bool) -> None:
@@ -211,13 +211,14 @@ def _print_rows(rows: list[dict], as_json: bool) -> None:
 
 @audit_app.command("tail")
 def audit_tail(
-    lines: Annotated[int, typer.Option("-n", "--lines", min=1, max=10000, help="How many of the newest rows.")] = 20,
-    follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing new rows (Ctrl-C stops).")] = False,
+    lines: Annotated[int, typer.Option("-n", "--lines", min=1, max=10000, help="Hur många av de senaste raderna. (How many of the newest rows.)")] = 20,
+    follow: Annotated[bool, typer.Option("--follow", "-f", help="Fortsätt skriva nya rader (Ctrl-C avbryter). "
+                                                                "(Keep printing new rows; Ctrl-C stops.)")] = False,
     as_json: JsonOpt = False,
     db: DbOpt = None,
     config: ConfigOpt = None,
 ) -> None:
-    """The newest audit rows, oldest of them first."""
+    """De senaste raderna i granskningsloggen, äldst först. (The newest audit rows, oldest of them first.)"""
     from . import audit
 
     engine = _engine(db, config)
@@ -239,17 +240,19 @@ def audit_tail(
 
 @audit_app.command("query")
 def audit_query(
-    consumer: Annotated[Optional[str], typer.Option("--consumer", "-c", help="Consumer HSA-id.")] = None,
-    channel: Annotated[Optional[str], typer.Option("--channel", help="soap | opendata | web | admin | cli")] = None,
-    outcome: Annotated[Optional[str], typer.Option("--outcome", help="e.g. ok, denied, fault, rejected.")] = None,
-    since: Annotated[Optional[str], typer.Option("--since", help="From (ISO date/time, or 30m, 2h, 7d).")] = None,
-    until: Annotated[Optional[str], typer.Option("--until", help="Before (ISO date/time, or 30m, 2h, 7d).")] = None,
-    limit: Annotated[int, typer.Option("--limit", min=1, max=100000)] = 100,
+    consumer: Annotated[Optional[str], typer.Option("--consumer", "-c", help="Konsumentens HSA-id. (Consumer HSA-id.)")] = None,
+    channel: Annotated[Optional[str], typer.Option("--channel", help="Kanal: soap, opendata, web, admin eller cli. "
+                                                                     "(Channel: soap, opendata, web, admin or cli.)")] = None,
+    outcome: Annotated[Optional[str], typer.Option("--outcome", help="Utfall, t.ex. ok, denied, fault, rejected. "
+                                                                     "(Outcome, e.g. ok, denied, fault, rejected.)")] = None,
+    since: Annotated[Optional[str], typer.Option("--since", help="Från (ISO-datum/tid, eller 30m, 2h, 7d). (From: ISO date/time, or 30m, 2h, 7d.)")] = None,
+    until: Annotated[Optional[str], typer.Option("--until", help="Före (ISO-datum/tid, eller 30m, 2h, 7d). (Before: ISO date/time, or 30m, 2h, 7d.)")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=100000, help="Högst N rader. (At most N rows.)")] = 100,
     as_json: JsonOpt = False,
     db: DbOpt = None,
     config: ConfigOpt = None,
 ) -> None:
-    """Search the audit log (newest first)."""
+    """Sök i granskningsloggen (senaste först). (Search the audit log, newest first.)"""
     from . import audit
 
     flt = audit.AuditFilter(consumer, channel, outcome, _instant(since, "--since"), _instant(until, "--until"), limit)
@@ -267,13 +270,16 @@ def audit_query(
 
 @certs_app.command("test-pki")
 def certs_test_pki(
-    directory: Annotated[Path, typer.Argument(help="Directory to write into (created if missing).")],
-    cert: Annotated[Optional[list[str]], typer.Option("--cert", help="Extra function certificate NAME=HSA-ID (repeatable).")] = None,
-    server_name: Annotated[Optional[list[str]], typer.Option("--server-name", help="DNS name of the server certificate (repeatable).")] = None,
-    server_hsa_id: Annotated[Optional[str], typer.Option("--server-hsa-id", help="serialNumber of the server certificate.")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite existing files.")] = False,
+    directory: Annotated[Path, typer.Argument(help="Katalog att skriva i (skapas om den saknas). (Directory to write into; created if missing.)")],
+    cert: Annotated[Optional[list[str]], typer.Option("--cert", help="Extra funktionscertifikat NAMN=HSA-ID (kan upprepas). "
+                                                                     "(Extra function certificate NAME=HSA-ID; repeatable.)")] = None,
+    server_name: Annotated[Optional[list[str]], typer.Option("--server-name", help="DNS-namn i servercertifikatet (kan upprepas). "
+                                                                                   "(DNS name of the server certificate; repeatable.)")] = None,
+    server_hsa_id: Annotated[Optional[str], typer.Option("--server-hsa-id", help="Servercertifikatets serialNumber. "
+                                                                             "(serialNumber of the server certificate.)")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Skriv över befintliga filer. (Overwrite existing files.)")] = False,
 ) -> None:
-    """Make a SITHS-like TEST PKI (root, function CA, server and function certificates) for development."""
+    """Skapa en SITHS-lik TEST-PKI (rot, funktions-CA, server- och funktionscertifikat) för utveckling. (Make a SITHS-like test PKI.)"""
     from .certs import fingerprint, normalise_hsa_id
     from .pki import DEFAULT_CERTS, write_test_pki
 
@@ -296,10 +302,3 @@ def certs_test_pki(
     for stem, issued in pki.certs.items():
         typer.echo(f"{stem:<10} serialNumber={wanted[stem][0]}  SHA-256 {fingerprint(issued.der)}")
     err.print(f"Test-PKI skriven till {directory} (se README.txt). Endast för test – inga riktiga SITHS-certifikat.")
-
-
-def register(app: typer.Typer) -> None:
-    """Add this area's command groups to the main ``indikera`` app."""
-    app.add_typer(agreements_app, name="agreements")
-    app.add_typer(audit_app, name="audit")
-    app.add_typer(certs_app, name="certs")

@@ -1,8 +1,9 @@
 """Decide who is asking from what the connection proves. One rule for all three sources:
 
 1. **Transport certificate.** The verified TLS peer certificate (our own handshake, ASGI TLS extension)
-   or, only when the TCP peer is a configured trusted proxy, the RFC 9440 ``Client-Cert`` header.
-   A ``Client-Cert`` header from anyone else is ignored (and logged): anyone can type a header.
+   always wins. Only on a connection *without* one, and only when the TCP peer is a configured trusted
+   proxy, the RFC 9440 ``Client-Cert`` header counts. A ``Client-Cert`` header anywhere else is ignored
+   (and logged): anyone can type a header, and certificates are public.
 2. **Behind NTjP.** When that certificate is a trusted platform's (HSA-id or SHA-256 fingerprint), the
    consumer is the ``x-rivta-original-serviceconsumer-hsaid`` header the platform sets.
 3. **Direct.** Otherwise the consumer is the certificate subject's serialNumber (the SITHS HSA-id); the
@@ -18,15 +19,17 @@ import logging
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from starlette.requests import HTTPConnection
+
 from ..config import Settings
+from ..rivta import CORRELATION_HEADER, ORIGINAL_CONSUMER_HEADER
 from .certs import CertificateError, PeerCertificate, normalise_fingerprint, normalise_hsa_id, parse_client_cert_header
-from .identity import Identity
+from .identity import ANONYMOUS, SCOPE_KEY, Identity
 
 log = logging.getLogger("indikera.access")
 
-ORIGINAL_CONSUMER_HEADER = "x-rivta-original-serviceconsumer-hsaid"
-CORRELATION_HEADER = "x-skltp-correlation-id"
 CLIENT_CERT_HEADER = "client-cert"
+UNIDENTIFIED_POLICIES = ("open", "refuse")  # unidentified_consumers: open data only, or a SOAP fault
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,7 @@ class Trust:
     platform_hsa_ids: frozenset[str]
     platform_fingerprints: frozenset[str]
     proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+    refuse_unidentified: bool = False  # unidentified_consumers = "refuse": the SOAP producer faults them
     seen: dict[str, bool] = field(default_factory=dict, compare=False, hash=False, repr=False)  # host → is a proxy
 
     def is_platform(self, cert: PeerCertificate) -> bool:
@@ -69,7 +73,11 @@ def trust_of(settings: Settings) -> Trust:
             proxies.append(ipaddress.ip_network(entry.strip(), strict=False))
         except ValueError:
             raise ValueError(f"trusted_proxies: {entry!r} is not an IP address or network") from None
+    policy = settings.unidentified_consumers.strip().lower()
+    if policy not in UNIDENTIFIED_POLICIES:
+        raise ValueError(f"unidentified_consumers: {settings.unidentified_consumers!r} is not one of {', '.join(UNIDENTIFIED_POLICIES)}")
     return Trust(
+        refuse_unidentified=policy == "refuse",
         platform_hsa_ids=frozenset(h.strip().upper() for h in settings.trusted_platform_hsa_ids),
         platform_fingerprints=frozenset(normalise_fingerprint(f) for f in settings.trusted_platform_fingerprints),
         proxies=tuple(proxies),
@@ -93,9 +101,10 @@ def tls_peer_pem(scope: dict) -> str | None:
     return chain[0] if chain else None
 
 
-def _anonymous(reason: str, *, level: int = logging.INFO) -> Identity:
+def _anonymous(reason: str, *, level: int = logging.INFO, platform_id: str | None = None) -> Identity:
+    """No consumer; ``platform_id`` when a trusted platform called without a usable original consumer."""
     log.log(level, "anonymous caller: %s", reason)
-    return Identity(reason=reason)
+    return Identity(platform_id=platform_id, reason=reason)
 
 
 def decide(
@@ -110,17 +119,24 @@ def decide(
     via = "tls"
     cert: PeerCertificate | None = None
     from_proxy = trust.is_proxy(client_host)
-    if from_proxy and client_cert_header is not None:
+    ignored_header = False
+    if tls_pem is not None:
+        # The certificate this connection proved always wins: a Client-Cert header is only text the caller
+        # typed, and certificates are public (issue #14: a consumer became admin by sending one).
+        try:
+            cert = _cert_from_pem(tls_pem)
+        except CertificateError as exc:  # cannot happen for a certificate OpenSSL verified; be safe anyway
+            return _anonymous(f"TLS client certificate unreadable ({exc})", level=logging.WARNING)
+        if client_cert_header is not None:
+            ignored_header = True
+            log.warning("Client-Cert header from %s ignored: the connection has its own TLS client certificate (%s)",
+                        client_host or "unknown address", cert.subject)
+    elif from_proxy and client_cert_header is not None:
         via = "proxy"
         try:
             cert = _cert_from_header(client_cert_header)
         except CertificateError as exc:
             return _anonymous(f"trusted proxy {client_host} sent an unreadable Client-Cert header ({exc})", level=logging.WARNING)
-    elif tls_pem is not None:
-        try:
-            cert = _cert_from_pem(tls_pem)
-        except CertificateError as exc:  # cannot happen for a certificate OpenSSL verified; be safe anyway
-            return _anonymous(f"TLS client certificate unreadable ({exc})", level=logging.WARNING)
     elif client_cert_header is not None:
         return _anonymous(f"Client-Cert header from {client_host or 'unknown address'} ignored: not a trusted proxy", level=logging.WARNING)
     elif from_proxy:
@@ -132,12 +148,13 @@ def decide(
         platform_id = cert.hsa_id or cert.fingerprint
         if original_consumer is None or not original_consumer.strip():
             if cert.hsa_id is None:
-                return _anonymous(f"platform {platform_id} sent no {ORIGINAL_CONSUMER_HEADER}")
+                return _anonymous(f"platform {platform_id} sent no {ORIGINAL_CONSUMER_HEADER}", platform_id=platform_id)
             log.info("platform %s sent no %s; the platform itself is the consumer", platform_id, ORIGINAL_CONSUMER_HEADER)
             return Identity(cert.hsa_id, "platform", platform_id, f"platform {platform_id} without original-consumer header ({via})")
         consumer = normalise_hsa_id(original_consumer[:200])
         if consumer is None:
-            return _anonymous(f"platform {platform_id} sent a malformed {ORIGINAL_CONSUMER_HEADER}", level=logging.WARNING)
+            return _anonymous(f"platform {platform_id} sent a malformed {ORIGINAL_CONSUMER_HEADER}", level=logging.WARNING,
+                              platform_id=platform_id)
         return Identity(consumer, "platform", platform_id, f"original consumer via platform {platform_id} ({via})")
 
     if original_consumer is not None:
@@ -150,6 +167,8 @@ def decide(
     reason = f"client certificate serialNumber ({via})"
     if original_consumer is not None:
         reason += f"; {ORIGINAL_CONSUMER_HEADER} ignored (not a trusted platform)"
+    if ignored_header:
+        reason += "; Client-Cert header ignored (the connection has its own certificate)"
     return Identity(cert.hsa_id, channel, None, reason)
 
 
@@ -171,13 +190,34 @@ def identity_for_scope(settings: Settings, scope: dict) -> Identity:
     )
 
 
+def identity_of(conn: HTTPConnection) -> Identity:
+    """The identity the access middleware decided for this request; what every channel reads.
+
+    Should a middleware mounted outside the access middleware ask first, the identity is decided here
+    (same rule) and cached in the scope, so the answer never depends on mount order. Without an app
+    context (no settings) every caller is anonymous.
+    """
+    found = conn.scope.get(SCOPE_KEY)
+    if found is not None:
+        return found
+    app = conn.scope.get("app")
+    ctx = getattr(getattr(app, "state", None), "ctx", None)
+    if ctx is None:
+        return ANONYMOUS
+    identity = identity_for_scope(ctx.settings, conn.scope)
+    conn.scope[SCOPE_KEY] = identity
+    return identity
+
+
 __all__ = [
     "CLIENT_CERT_HEADER",
     "CORRELATION_HEADER",
     "ORIGINAL_CONSUMER_HEADER",
     "Trust",
+    "UNIDENTIFIED_POLICIES",
     "decide",
     "identity_for_scope",
+    "identity_of",
     "tls_peer_pem",
     "trust_of",
 ]

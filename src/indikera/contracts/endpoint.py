@@ -16,15 +16,14 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
+from ..rivta import CORRELATION_HEADER
 from . import envelope, xmlsafe
 from .soap import CONTENT_TYPE, VERSION_MISMATCH, SoapFault, client_fault, fault_envelope, server_fault
 
 log = logging.getLogger("indikera.contracts")
-
-CORRELATION_HEADER = "x-skltp-correlation-id"
 
 
 @dataclass
@@ -61,29 +60,29 @@ def correlation_id(request: Request) -> str:
 def check_content_type(request: Request) -> None:
     raw = request.headers.get("content-type")
     if raw is None:
-        raise client_fault("CONTENT_TYPE", "Content-Type is missing; send text/xml; charset=UTF-8", "Content-Type saknas")
+        raise client_fault("CONTENT_TYPE", "Content-Type saknas", "Content-Type is missing; send text/xml; charset=UTF-8")
     media, _, params = raw.partition(";")
     media = media.strip().lower()
     if media == "application/soap+xml":
         raise SoapFault(
             "SOAP_VERSION",
-            "application/soap+xml is SOAP 1.2; this endpoint speaks SOAP 1.1 (text/xml)",
             "tjänsten använder SOAP 1.1 (text/xml)",
+            "application/soap+xml is SOAP 1.2; this endpoint speaks SOAP 1.1 (text/xml)",
             faultcode=VERSION_MISMATCH,
         )
     if media != "text/xml":
         raise client_fault(
             "CONTENT_TYPE",
-            f"Content-Type {media[:80]!r} is not accepted; send text/xml; charset=UTF-8",
             "fel Content-Type; skicka text/xml; charset=UTF-8",
+            f"Content-Type {media[:80]!r} is not accepted; send text/xml; charset=UTF-8",
         )
     for param in params.split(";"):
         name, _, value = param.partition("=")
         if name.strip().lower() == "charset" and value.strip().strip('"').lower() not in ("utf-8", "utf8"):
             raise client_fault(
                 "ENCODING",
-                f"charset {value.strip()[:40]!r} is not accepted; only UTF-8",
                 "endast teckenkodningen UTF-8 accepteras",
+                f"charset {value.strip()[:40]!r} is not accepted; only UTF-8",
             )
 
 
@@ -96,16 +95,16 @@ def check_soap_action(request: Request, expected: str) -> None:
     if action and action != expected:
         raise client_fault(
             "SOAP_ACTION",
-            f"SOAPAction {action[:160]!r} is not served here; expected {expected!r} (or none)",
             f"SOAPAction stöds inte här; förväntad {expected!r}",
+            f"SOAPAction {action[:160]!r} is not served here; expected {expected!r} (or none)",
         )
 
 
 async def read_body(request: Request, limit: int) -> bytes:
     too_big = client_fault(
         "REQUEST_TOO_LARGE",
-        f"the request is larger than {limit} bytes",
         f"anropet är större än {limit} byte",
+        f"the request is larger than {limit} bytes",
     )
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
@@ -162,23 +161,31 @@ async def serve(
         response.headers[CORRELATION_HEADER] = call.correlation_id
         response.background = audited("ok")
         return response
+    except ClientDisconnect:
+        # The caller left before its body arrived (a timeout, a dropped connection, bad chunking that the HTTP
+        # layer refused): ordinary on a network, so info and audited as aborted, not an internal error.
+        log.info("client disconnected before the request body was read, correlation_id=%s", call.correlation_id)
+        call.finish()
+        if audit is not None:
+            await run_in_threadpool(_safe_audit, audit, call, "aborted", "client disconnected while sending the request")
+        return Response(status_code=400)  # nobody reads it; the connection is gone
     except SoapFault as fault:
         log.info("SOAP fault %s (%s) correlation_id=%s", fault.code, fault.faultcode, call.correlation_id)
-        return fault_response(fault, call, audited(f"fault:{fault.code}", fault.english[:500]))
+        return fault_response(fault, call, audited(f"fault:{fault.code}", fault.en[:500]))
     except (OperationalError, DBAPIError):
         log.exception("database unavailable, correlation_id=%s", call.correlation_id)
         fault = server_fault(
             "DATABASE_UNAVAILABLE",
-            f"the producer's database cannot be reached; try again later (correlation id {call.correlation_id})",
             "producentens databas kan inte nås just nu",
+            f"the producer's database cannot be reached; try again later (correlation id {call.correlation_id})",
         )
         return fault_response(fault, call, audited(f"fault:{fault.code}"))
     except Exception:
         log.exception("internal error, correlation_id=%s", call.correlation_id)
         fault = server_fault(
             "INTERNAL_ERROR",
-            f"the producer failed to answer; the error is logged under correlation id {call.correlation_id}",
             "ett internt fel uppstod hos producenten",
+            f"the producer failed to answer; the error is logged under correlation id {call.correlation_id}",
         )
         return fault_response(fault, call, audited(f"fault:{fault.code}"))
 

@@ -8,6 +8,7 @@ is a consumer bug that would otherwise look like an unknown address.
 
 from __future__ import annotations
 
+from ..rivta import REGISTRY_NS
 from .soap import client_fault
 
 
@@ -17,26 +18,26 @@ def check(address: str | None, accepted: tuple[str, ...]) -> str:
     if address is None:
         raise client_fault(
             "LOGICAL_ADDRESS_MISSING",
-            f"the SOAP header LogicalAddress (urn:riv:itintegration:registry:1) is missing; this producer answers for: {listing}",
             f"SOAP-headern LogicalAddress saknas; producenten svarar för: {listing}",
+            f"the SOAP header LogicalAddress ({REGISTRY_NS}) is missing; this producer answers for: {listing}",
         )
     if not address.strip():
         raise client_fault(
             "LOGICAL_ADDRESS_EMPTY",
-            f"the LogicalAddress header is empty; this producer answers for: {listing}",
             f"LogicalAddress är tom; producenten svarar för: {listing}",
+            f"the LogicalAddress header is empty; this producer answers for: {listing}",
         )
     if address != address.strip():
         raise client_fault(
             "LOGICAL_ADDRESS_WHITESPACE",
-            f"the LogicalAddress {address!r} has surrounding whitespace; send exactly the HSA-id ({listing})",
             f"LogicalAddress {address!r} har inledande eller avslutande blanktecken",
+            f"the LogicalAddress {address!r} has surrounding whitespace; send exactly the HSA-id ({listing})",
         )
     folded = address.casefold()
     if not any(folded == a.casefold() for a in accepted):
         raise client_fault(
             "LOGICAL_ADDRESS_UNKNOWN",
-            f"this producer does not answer for the logical address {address!r}; it answers for: {listing}",
             f"producenten svarar inte för den logiska adressen {address!r}, bara för: {listing}",
+            f"this producer does not answer for the logical address {address!r}; it answers for: {listing}",
         )
     return address

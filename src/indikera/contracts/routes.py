@@ -28,7 +28,8 @@ def _documents(files: ContractFiles):
         if name is not None:
             data = files.xsd(name, url)
             if data is None:
-                return PlainTextResponse(f"No schema named {name[:100]!r}; see ?wsdl", status_code=404)
+                # The name is not echoed: a reflected value is an injection vector even as text/plain.
+                return PlainTextResponse("Inget sådant schema; se ?wsdl. (No such schema; see ?wsdl.)\n", status_code=404)
             return Response(data, media_type="text/xml; charset=UTF-8")
         return PlainTextResponse(
             "SOAP 1.1 endpoint (RIVTA BP 2.1): POST a request, or GET ?wsdl for the contract.\n",

@@ -2,14 +2,17 @@
 
 A fault is always HTTP 500 with ``text/xml``; ``faultcode`` is ``soap:Client`` when the request is at
 fault and ``soap:Server`` otherwise. ``faultstring`` starts with a stable code (for programs), followed by
-an English and a Swedish message (for people). Stack traces never leave the process.
+an English and a Swedish message (for people); ``SoapFault`` takes them Swedish first, as every error does.
+Stack traces never leave the process.
 """
 
 from __future__ import annotations
 
 import re
 
-SOAP11_NS = "http://schemas.xmlsoap.org/soap/envelope/"
+from ..domain.errors import IndikeraError
+from ..rivta import REGISTRY_NS, SOAP11_NS
+
 SOAP12_NS = "http://www.w3.org/2003/05/soap-envelope"
 CONTENT_TYPE = "text/xml; charset=UTF-8"
 
@@ -17,7 +20,6 @@ ENVELOPE = f"{{{SOAP11_NS}}}Envelope"
 HEADER = f"{{{SOAP11_NS}}}Header"
 BODY = f"{{{SOAP11_NS}}}Body"
 
-REGISTRY_NS = "urn:riv:itintegration:registry:1"
 LOGICAL_ADDRESS = f"{{{REGISTRY_NS}}}LogicalAddress"
 
 CLIENT = "Client"
@@ -26,21 +28,25 @@ VERSION_MISMATCH = "VersionMismatch"
 MUST_UNDERSTAND = "MustUnderstand"
 
 
-class SoapFault(Exception):
-    """A SOAP 1.1 fault to send instead of an answer."""
+class SoapFault(IndikeraError):
+    """A SOAP 1.1 fault to send instead of an answer: Swedish text first, then English, like every error.
 
-    def __init__(self, code: str, english: str, swedish: str | None = None, *, faultcode: str = CLIENT) -> None:
-        super().__init__(f"{code}: {english}")
-        self.code = code
-        self.english = english
-        self.swedish = swedish
+    The texts name the particular request (an element, a limit), so the call sites pass them; the type, the
+    code and the rendering are the shared ones (``domain.errors.IndikeraError``).
+    """
+
+    def __init__(self, code: str, sv: str | None = None, en: str | None = None, /, *, faultcode: str = CLIENT, **params: object) -> None:
+        super().__init__(code, sv, en, **params)
         self.faultcode = faultcode
 
     @property
     def faultstring(self) -> str:
-        text = f"{self.code}: {self.english}"
-        if self.swedish:
-            text += f" / {self.swedish}"
+        """``CODE: English / Swedish``. The stable code comes first: consumers, the conformance runner and the
+        NTjP stand-in read it up to the first colon. The English follows as it always has on the wire (SOAP
+        tooling and platform logs are read by integrators of any language), then the Swedish."""
+        text = f"{self.code}: {self.en}"
+        if self.sv != self.en:
+            text += f" / {self.sv}"
         return text
 
     @property
@@ -48,12 +54,12 @@ class SoapFault(Exception):
         return self.faultcode != SERVER
 
 
-def client_fault(code: str, english: str, swedish: str | None = None) -> SoapFault:
-    return SoapFault(code, english, swedish, faultcode=CLIENT)
+def client_fault(code: str, sv: str, en: str) -> SoapFault:
+    return SoapFault(code, sv, en, faultcode=CLIENT)
 
 
-def server_fault(code: str, english: str, swedish: str | None = None) -> SoapFault:
-    return SoapFault(code, english, swedish, faultcode=SERVER)
+def server_fault(code: str, sv: str, en: str) -> SoapFault:
+    return SoapFault(code, sv, en, faultcode=SERVER)
 
 
 # Characters XML 1.0 cannot carry at all; they are replaced rather than breaking the document.

@@ -22,10 +22,6 @@ class ContractFiles:
         self._xsds = {p.name: p for p in xsds}
         self.render = lru_cache(maxsize=64)(self._render)
 
-    @property
-    def xsd_names(self) -> tuple[str, ...]:
-        return tuple(self._xsds)
-
     def wsdl(self, endpoint: str) -> bytes:
         return self.render(None, endpoint)
 

@@ -5,7 +5,8 @@
 2. Its content hash is SHA-256 (hex) of that text in UTF-8; it is stored with the measurement.
 3. The answer's checksum is SHA-256 (hex) over the content hashes of exactly the matching
    measurements, sorted by (measure id, period start, period end, organisation key, stratum) and
-   joined with "\\n". No match gives SHA-256 of the empty string.
+   joined with "\\n". No match gives SHA-256 of the empty string. ``ChecksumBuilder`` is the one
+   implementation (the answer writer feeds it as it streams; ``combine`` is it over a finished list).
 
 Because step 3 reads only stored hashes, a checksum-only answer costs an index scan, not a build.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from itertools import islice
 
 from .measurements import Cohort, Continuous, Measurement, Missing, Proportion
 from .organisations import Organisation
@@ -134,17 +136,51 @@ def canonical_text(m: Measurement) -> str:
     )
 
 
+def hash_text(text: str) -> str:
+    """Step 2: the content hash of a canonical text (the importer builds the text from memoised parts)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def content_hash(m: Measurement) -> str:
-    return hashlib.sha256(canonical_text(m).encode("utf-8")).hexdigest()
+    return hash_text(canonical_text(m))
+
+
+_CHUNK = 4096
+
+
+class ChecksumBuilder:
+    """Step 3, incrementally: feed content hashes in canonical order, read ``hexdigest()`` at any point.
+
+    Equal to ``sha256("\\n".join(hashes))`` without holding the hashes, so a streamed answer of any size
+    needs constant memory. Nothing added gives ``EMPTY_CHECKSUM``.
+    """
+
+    __slots__ = ("_hash", "count")
+
+    def __init__(self) -> None:
+        self._hash = hashlib.sha256()
+        self.count = 0
+
+    def add(self, content_hash: str) -> None:
+        if self.count:
+            self._hash.update(b"\n")
+        self._hash.update(content_hash.encode("ascii"))
+        self.count += 1
+
+    def extend(self, content_hashes: Iterable[str]) -> "ChecksumBuilder":
+        """``add`` each, in order; joined a chunk at a time (fewer, larger updates, same bytes)."""
+        items = iter(content_hashes)
+        while chunk := list(islice(items, _CHUNK)):
+            if self.count:
+                self._hash.update(b"\n")
+            self._hash.update("\n".join(chunk).encode("ascii"))
+            self.count += len(chunk)
+        return self
+
+    def hexdigest(self) -> str:
+        return self._hash.hexdigest()  # hashlib digests a copy: more can be added afterwards
 
 
 def combine(sorted_hashes: Iterable[str]) -> str:
     """The answer checksum from content hashes that are already in canonical order."""
-    h = hashlib.sha256()
-    first = True
-    for item in sorted_hashes:
-        if not first:
-            h.update(b"\n")
-        h.update(item.encode("ascii"))
-        first = False
-    return h.hexdigest()
+    return ChecksumBuilder().extend(sorted_hashes).hexdigest()

@@ -57,7 +57,12 @@ _MEASURE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
 def check_measure_id(value: str) -> str:
     """KIK ids are short numbers or UUIDs; anything else cannot be a key."""
     if not isinstance(value, str) or not _MEASURE_ID.fullmatch(value):
-        raise DomainError("MEASURE_ID", f"{value!r} is not a valid KIK measure id", field="measureId")
+        raise DomainError(
+            "MEASURE_ID",
+            f"{value!r} är inget giltigt KIK-id (MeasureID)",
+            f"{value!r} is not a valid KIK measure id",
+            field="measureId",
+        )
     return value
 
 
@@ -76,21 +81,30 @@ class Indicator:
     def __post_init__(self) -> None:
         check_measure_id(self.measure_id)
         if not isinstance(self.version, int) or self.version < 1:
-            raise DomainError("VERSION", f"major version must be a positive integer, not {self.version!r}")
+            raise DomainError(
+                "VERSION",
+                f"huvudversionen måste vara ett positivt heltal, inte {self.version!r}",
+                f"major version must be a positive integer, not {self.version!r}",
+            )
         if not self.title or not self.title.strip():
-            raise DomainError("TITLE", "an indicator needs a title")
+            raise DomainError("TITLE", "en indikator måste ha en titel", "an indicator needs a title")
         object.__setattr__(self, "unit_type", UnitType(self.unit_type))
         if (self.parent_measure_id is None) != (self.sex is None):
             raise DomainError(
                 "SUB_MEASURE",
+                "en könsuppdelad delindikator behöver både huvudindikatorns id och kön (K eller M)",
                 "a sex sub-measure needs both its parent measure id and its sex (K or M)",
             )
         if self.parent_measure_id is not None:
             check_measure_id(self.parent_measure_id)
             if self.parent_measure_id == self.measure_id:
-                raise DomainError("SUB_MEASURE", "a sub-measure cannot be its own parent")
+                raise DomainError(
+                    "SUB_MEASURE",
+                    "en delindikator kan inte vara sin egen huvudindikator",
+                    "a sub-measure cannot be its own parent",
+                )
         if self.display_threshold is not None and self.display_threshold < 0:
-            raise DomainError("THRESHOLD", "display threshold cannot be negative")
+            raise DomainError("THRESHOLD", "visningsgränsen kan inte vara negativ", "display threshold cannot be negative")
 
     @property
     def kind(self) -> MeasureKind:

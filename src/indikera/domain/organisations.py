@@ -67,22 +67,39 @@ class Organisation:
         if not isinstance(self.type, OrgType):
             object.__setattr__(self, "type", _org_type(self.type))
         if not self.name or not self.name.strip():
-            raise DomainError("ORG_NAME", f"a {self.type.value} needs a name (organizationName)")
+            raise DomainError(
+                "ORG_NAME",
+                f"en {self.type.value} behöver ett namn (organizationName)",
+                f"a {self.type.value} needs a name (organizationName)",
+            )
         _check_identifiers(self)
         if self.parent is not None:
             if self.parent.type not in ALLOWED_PARENTS[self.type]:
                 allowed = ", ".join(sorted(t.value for t in ALLOWED_PARENTS[self.type])) or "none"
                 raise DomainError(
                     "ORG_CHAIN",
+                    f"en {self.type.value} kan inte ingå i en {self.parent.type.value} (tillåtna överordnade: {allowed})",
                     f"a {self.type.value} cannot be part of a {self.parent.type.value} "
                     f"(allowed parents: {allowed})",
                 )
         elif self.type is OrgType.VARDENHET:
-            raise DomainError("ORG_CHAIN", "a Vardenhet must be part of a Lan, Kommun or Sjukhus")
+            raise DomainError(
+                "ORG_CHAIN",
+                "en Vardenhet måste ingå i ett Lan, en Kommun eller ett Sjukhus",
+                "a Vardenhet must be part of a Lan, Kommun or Sjukhus",
+            )
         elif self.type in (OrgType.KOMMUN, OrgType.SJUKHUS):
-            raise DomainError("ORG_CHAIN", f"a {self.type.value} must be part of a Lan")
+            raise DomainError(
+                "ORG_CHAIN",
+                f"en {self.type.value} måste ingå i ett Lan",
+                f"a {self.type.value} must be part of a Lan",
+            )
         elif self.type in (OrgType.LAN, OrgType.SJUKVARDSREGION):
-            raise DomainError("ORG_CHAIN", f"a {self.type.value} must be part of Land (Riket)")
+            raise DomainError(
+                "ORG_CHAIN",
+                f"en {self.type.value} måste ingå i Land (Riket)",
+                f"a {self.type.value} must be part of Land (Riket)",
+            )
 
     @property
     def key(self) -> str:
@@ -109,37 +126,81 @@ def _org_type(value: object) -> OrgType:
         return OrgType(value)
     except ValueError:
         allowed = ", ".join(t.value for t in OrgType)
-        raise DomainError("ORG_TYPE", f"{value!r} is not an organisation type ({allowed})") from None
+        raise DomainError(
+            "ORG_TYPE",
+            f"{value!r} är ingen organisationstyp ({allowed})",
+            f"{value!r} is not an organisation type ({allowed})",
+        ) from None
 
 
 def _check_identifiers(org: Organisation) -> None:
     t, hsa, oid = org.type, org.hsa_id, org.org_id
     if hsa is not None and (not hsa.strip() or hsa != hsa.strip()):
-        raise DomainError("ORG_HSA_ID", f"HSA-id {hsa!r} is empty or has surrounding whitespace")
+        raise DomainError(
+            "ORG_HSA_ID",
+            f"HSA-id {hsa!r} är tomt eller har inledande eller avslutande blanktecken",
+            f"HSA-id {hsa!r} is empty or has surrounding whitespace",
+        )
     if t is OrgType.VARDENHET:
         if not hsa:
-            raise DomainError("ORG_ID", "a Vardenhet is identified by its HSA-id, which is missing")
+            raise DomainError(
+                "ORG_ID",
+                "en Vardenhet identifieras av sitt HSA-id, som saknas",
+                "a Vardenhet is identified by its HSA-id, which is missing",
+            )
         if oid is not None:
-            raise DomainError("ORG_ID", "a Vardenhet is identified only by HSA-id, not organizationId")
+            raise DomainError(
+                "ORG_ID",
+                "en Vardenhet identifieras bara av HSA-id, inte av organizationId",
+                "a Vardenhet is identified only by HSA-id, not organizationId",
+            )
         return
     if t is OrgType.SJUKHUS:
         if bool(hsa) == bool(oid):
-            raise DomainError("ORG_ID", "a Sjukhus has either an HSA-id or a sjukhuskod, exactly one")
+            raise DomainError(
+                "ORG_ID",
+                "ett Sjukhus har antingen ett HSA-id eller en sjukhuskod, exakt ett av dem",
+                "a Sjukhus has either an HSA-id or a sjukhuskod, exactly one",
+            )
         if oid is not None and oid.root != oids.SJUKHUS_ROOT:
-            raise DomainError("ORG_ID", f"a sjukhuskod has root {oids.SJUKHUS_ROOT}, not {oid.root}")
+            raise DomainError(
+                "ORG_ID",
+                f"en sjukhuskod har roten {oids.SJUKHUS_ROOT}, inte {oid.root}",
+                f"a sjukhuskod has root {oids.SJUKHUS_ROOT}, not {oid.root}",
+            )
         return
     if hsa:
-        raise DomainError("ORG_ID", f"a {t.value} is identified by organizationId, not HSA-id")
+        raise DomainError(
+            "ORG_ID",
+            f"en {t.value} identifieras av organizationId, inte av HSA-id",
+            f"a {t.value} is identified by organizationId, not HSA-id",
+        )
     if oid is None:
-        raise DomainError("ORG_ID", f"a {t.value} needs an organizationId")
+        raise DomainError("ORG_ID", f"en {t.value} behöver ett organizationId", f"a {t.value} needs an organizationId")
     if t is OrgType.KOMMUN and (oid.root != oids.KOMMUN_ROOT or not _KOMMUN_CODE.fullmatch(oid.extension)):
-        raise DomainError("ORG_ID", f"a Kommun needs root {oids.KOMMUN_ROOT} and a 4-digit kommunkod")
+        raise DomainError(
+            "ORG_ID",
+            f"en Kommun behöver roten {oids.KOMMUN_ROOT} och en fyrsiffrig kommunkod",
+            f"a Kommun needs root {oids.KOMMUN_ROOT} and a 4-digit kommunkod",
+        )
     if t is OrgType.LAN and (oid.root != oids.LAN_ROOT or not _LAN_CODE.fullmatch(oid.extension)):
-        raise DomainError("ORG_ID", f"a Lan needs root {oids.LAN_ROOT} and a 2-digit länskod")
+        raise DomainError(
+            "ORG_ID",
+            f"ett Lan behöver roten {oids.LAN_ROOT} och en tvåsiffrig länskod",
+            f"a Lan needs root {oids.LAN_ROOT} and a 2-digit länskod",
+        )
     if t is OrgType.LAND and (oid.root != oids.LAND_ROOT or oid.extension != oids.LAND_EXTENSION):
-        raise DomainError("ORG_ID", f"Land is root {oids.LAND_ROOT}, extension SE")
+        raise DomainError(
+            "ORG_ID",
+            f"Land har roten {oids.LAND_ROOT} och extension SE",
+            f"Land is root {oids.LAND_ROOT}, extension SE",
+        )
     if t is OrgType.SJUKVARDSREGION and not oid.extension:
-        raise DomainError("ORG_ID", "a Sjukvardsregion needs an organizationId extension")
+        raise DomainError(
+            "ORG_ID",
+            "en Sjukvardsregion behöver en organizationId-extension",
+            "a Sjukvardsregion needs an organizationId extension",
+        )
 
 
 def is_allowed_chain(types: tuple[OrgType, ...]) -> bool:

@@ -14,11 +14,21 @@ _DATE = re.compile(r"^(19|20)\d\d(0[1-9]|1[012])(0[1-9]|[12][0-9]|3[01])$")
 def parse_date(text: str, *, field: str = "date") -> date:
     """Parse the contract's DateType (YYYYMMDD, years 1900–2099) into a real calendar date."""
     if not isinstance(text, str) or not _DATE.fullmatch(text):
-        raise DomainError("BAD_DATE", f"{text!r} is not a date of the form YYYYMMDD", field=field)
+        raise DomainError(
+            "BAD_DATE",
+            f"{text!r} är inget datum på formen ÅÅÅÅMMDD",
+            f"{text!r} is not a date of the form YYYYMMDD",
+            field=field,
+        )
     try:
         return date(int(text[:4]), int(text[4:6]), int(text[6:]))
     except ValueError:
-        raise DomainError("BAD_DATE", f"{text!r} is not a calendar date", field=field) from None
+        raise DomainError(
+            "BAD_DATE",
+            f"{text!r} är inget kalenderdatum",
+            f"{text!r} is not a calendar date",
+            field=field,
+        ) from None
 
 
 def format_date(value: date) -> str:
@@ -34,14 +44,23 @@ class Period:
 
     def __post_init__(self) -> None:
         if not (isinstance(self.start, date) and isinstance(self.end, date)):
-            raise DomainError("BAD_PERIOD", "a period needs a start and an end date")
+            raise DomainError(
+                "BAD_PERIOD",
+                "en period behöver ett start- och ett slutdatum",
+                "a period needs a start and an end date",
+            )
         if self.start > self.end:
             raise DomainError(
                 "PERIOD_ORDER",
+                f"periodens start {format_date(self.start)} ligger efter dess slut {format_date(self.end)}",
                 f"period start {format_date(self.start)} is after its end {format_date(self.end)}",
             )
         if not (1900 <= self.start.year <= 2099 and 1900 <= self.end.year <= 2099):
-            raise DomainError("BAD_PERIOD", "the contract only allows years 1900–2099")
+            raise DomainError(
+                "BAD_PERIOD",
+                "kontraktet tillåter bara åren 1900–2099",
+                "the contract only allows years 1900–2099",
+            )
 
     @classmethod
     def parse(cls, start: str, end: str) -> "Period":

@@ -3,7 +3,9 @@
 The same operations as ``indikera catalog …`` and ``indikera import approve``: catalogue validate, import and
 export; publication level per indicator (optionally per period); de-publication of an indicator or a batch;
 batch approval; the publication log. Every call needs an admin (``access.admin_auth.require_admin``) and every
-call is audited (channel ``admin``), refusals included. Bodies are size-limited; errors are JSON.
+call is audited (channel ``admin``), refusals included. The CPUA agreements and the audit log
+(``access.routes.admin_router``) are part of the same API. Bodies are size-limited; every error is RFC 9457
+problem+json (``indikera.http_problems``), with ``findings`` when a catalogue check refused the change.
 """
 
 from __future__ import annotations
@@ -12,26 +14,27 @@ import json
 import time
 from typing import Any, Literal
 
-from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi import Depends, FastAPI, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from .. import __version__
-from ..access import audit
+from .. import __version__, http_problems
+from ..access import admin_audit, audit
 from ..access.admin_auth import Admin, require_admin
+from ..access.routes import admin_router
 from ..catalog import jsonformat
 from ..catalog import store as catalog_store
 from ..context import AppContext
-from ..store.db import writer
+from ..domain.errors import IndikeraError
+from ..store.repositories import iso_utc
 from . import control
 from .states import PublishError, Transition
 
 PREFIX = "/admin/api/v1"
 MEASURE_ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
 MAX_JSON_BODY = 64_000  # small change requests; the catalogue import has its own limit
-_STATUS = {"NOT_FOUND": 404, "REASON": 422, "PERIOD": 422, "NO_DESCRIPTION": 409, "DESCRIPTION_ERRORS": 409, "TRANSITION": 409}
+_STATUS = {"INDICATOR_NOT_FOUND": 404, "BATCH_NOT_FOUND": 404, "REASON": 422, "PERIOD": 422, "NO_DESCRIPTION": 409, "DESCRIPTION_ERRORS": 409, "TRANSITION": 409}
 
 
 class LevelChange(BaseModel):
@@ -63,32 +66,19 @@ def _t(t: Transition) -> dict[str, Any]:
     return {"changed": t.changed, "before": t.before, "after": t.after, "action": t.action}
 
 
-def _error(status: int, code: str, message: str, message_en: str, findings: list | None = None) -> JSONResponse:
-    body: dict[str, Any] = {"error": code, "message": message, "messageEn": message_en}
-    if findings is not None:
-        body["findings"] = findings
-    return JSONResponse(body, status_code=status)
-
-
-class _Rejected(Exception):
-    def __init__(self, response: JSONResponse) -> None:
-        self.response = response
-
-
-def _admin(request: Request, admin: Admin = Depends(require_admin)) -> Admin:
-    request.state.admin = admin  # the audit middleware records who
-    return admin
+def _too_large(limit: int) -> http_problems.ProblemError:
+    return http_problems.ProblemError(413, "TOO_LARGE", limit=limit)
 
 
 async def _body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None and (not declared.isdigit() or int(declared) > limit):
-        raise _Rejected(_error(413, "TOO_LARGE", f"Anropet är större än {limit} byte.", f"The request exceeds {limit} bytes."))
+        raise _too_large(limit)
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise _Rejected(_error(413, "TOO_LARGE", f"Anropet är större än {limit} byte.", f"The request exceeds {limit} bytes."))
+            raise _too_large(limit)
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -108,64 +98,45 @@ def build(ctx: AppContext) -> FastAPI:
         docs_url=None,  # no CDN-loaded Swagger UI on an admin surface; the OpenAPI document is enough
         redoc_url=None,
         openapi_url="/openapi.json",
+        redirect_slashes=False,  # a redirect would be absolute, built from the Host header: a 404 problem instead
     )
     api.state.ctx = ctx
 
     @api.middleware("http")
     async def audit_every_call(request: Request, call_next):
         started = time.monotonic()
+        admin_audit.begin(request, PREFIX)
         if request.method in ("POST", "PUT", "PATCH") and not request.url.path.rstrip("/").endswith(("/catalogue", "/catalogue/validate")):
             declared = request.headers.get("content-length")
             if declared is None and request.headers.get("transfer-encoding"):
-                response = _error(411, "LENGTH_REQUIRED", "Ange Content-Length.", "Content-Length is required.")
+                response = http_problems.error_response(request, 411, IndikeraError("LENGTH_REQUIRED"))
             elif declared is not None and (not declared.isdigit() or int(declared) > MAX_JSON_BODY):
-                response = _error(413, "TOO_LARGE", f"Anropet är större än {MAX_JSON_BODY} byte.", f"The request exceeds {MAX_JSON_BODY} bytes.")
+                response = http_problems.error_response(request, 413, _too_large(MAX_JSON_BODY))
             else:
                 response = await call_next(request)
         else:
             response = await call_next(request)
-        if response.status_code == 401:  # require_admin audited the refusal with its reason
+        if response.status_code == 401 or admin_audit.audited(request):  # audited already: the refusal, or with its change
             return response
-        admin: Admin | None = getattr(request.state, "admin", None)
-        route = request.scope.get("route")
-        path = PREFIX + route.path if getattr(route, "path", None) else request.url.path
-        operation = f"{request.method} {path}"[:100]
-        requested = {k: v for k, v in (request.scope.get("path_params") or {}).items()}
-        requested.update({k: v[:200] for k, v in request.query_params.items()})
         await run_in_threadpool(
-            audit.record, ctx.engine, channel="admin", operation=operation,
+            audit.record, ctx.engine, **admin_audit.row(request, PREFIX),
             outcome="ok" if response.status_code < 400 else f"http-{response.status_code}",
-            actor=f"{admin.method}:{admin.name}" if admin else None, requested=requested or None,
             duration_ms=int((time.monotonic() - started) * 1000),
         )
         return response
 
-    @api.exception_handler(_Rejected)
-    async def rejected(_request: Request, exc: _Rejected):
-        return exc.response
+    http_problems.install(api, validation_status=422)
 
     @api.exception_handler(PublishError)
-    async def publish_error(_request: Request, exc: PublishError):
-        return _error(_STATUS.get(exc.code, 409), exc.code, exc.message, exc.message_en, [f.as_dict() for f in exc.details] or None)
+    async def publish_error(request: Request, exc: PublishError):
+        findings = [f.as_dict() for f in exc.details] or None
+        return http_problems.error_response(request, _STATUS.get(exc.code, 409), exc, extensions={"findings": findings})
 
-    @api.exception_handler(RequestValidationError)
-    async def invalid(_request: Request, exc: RequestValidationError):
-        details = [{"field": ".".join(str(p) for p in e.get("loc", ())), "problem": e.get("msg", "")} for e in exc.errors()]
-        return JSONResponse({"error": "INVALID_REQUEST", "message": "Anropet är ogiltigt.", "messageEn": "The request is invalid.",
-                             "details": details}, status_code=422)
-
-    @api.exception_handler(HTTPException)
-    async def http_error(_request: Request, exc: HTTPException):
-        message = exc.detail if isinstance(exc.detail, str) else "Fel."
-        return JSONResponse({"error": f"HTTP_{exc.status_code}", "message": message, "messageEn": message},
-                            status_code=exc.status_code, headers=getattr(exc, "headers", None))
-
-    Admin_ = Depends(_admin)
+    Admin_ = Depends(require_admin)
     MeasureId = Path(pattern=MEASURE_ID, max_length=64, description="KIK MeasureID")
 
-    def write(fn):
-        with writer(ctx.engine).begin() as conn:
-            return fn(conn)
+    def write(fn):  # the change and its audit row: one transaction
+        return admin_audit.write(ctx.engine, fn)
 
     # ---------------------------------------------------------------- indicators
     @api.get("/indicators", summary="Indicators with publication state and description status")
@@ -183,7 +154,7 @@ def build(ctx: AppContext) -> FastAPI:
         return {**_status(status), "description": jsonformat.to_dict(d) if d else None,
                 "findings": [f.as_dict() for f in findings],
                 "versions": [{"version": f"{v.version[0]}.{v.version[1]}", "createdBy": v.created_by,
-                              "createdAt": v.created_at.isoformat()} for v in versions],
+                              "createdAt": iso_utc(v.created_at)} for v in versions],
                 "log": log}
 
     @api.put("/indicators/{measure_id}/publication", response_model=TransitionOut,
@@ -208,9 +179,7 @@ def build(ctx: AppContext) -> FastAPI:
 
     @api.get("/catalogue/schema", summary="The catalogue format's JSON Schema")
     def schema(_: Admin = Admin_):
-        from ..catalog.cli import SCHEMA
-
-        return JSONResponse(json.loads(SCHEMA.read_text(encoding="utf-8")))
+        return JSONResponse(json.loads(jsonformat.SCHEMA.read_text(encoding="utf-8")))
 
     @api.post("/catalogue/validate", summary="Validate a catalogue file without writing", openapi_extra=_catalogue_body())
     async def validate(request: Request, _: Admin = Admin_):
@@ -222,10 +191,14 @@ def build(ctx: AppContext) -> FastAPI:
     @api.post("/catalogue", summary="Import a catalogue file (all or nothing)", openapi_extra=_catalogue_body())
     async def import_catalogue(request: Request, admin: Admin = Admin_):
         text = await _body(request, jsonformat.MAX_BYTES)
-        result = await run_in_threadpool(catalog_store.import_text, ctx.engine, text, f"{admin.method}:{admin.name}")
+        result = await run_in_threadpool(catalog_store.import_text, ctx.engine, text, f"{admin.method}:{admin.name}",
+                                         admin_audit.record_call)  # audited in the import's transaction
         body = {"ok": result.ok, "added": result.added, "unchanged": result.unchanged,
                 "findings": [f.as_dict() for f in result.findings]}
-        return JSONResponse(body, status_code=200 if result.ok else 422)
+        if result.ok:
+            return JSONResponse(body)
+        errors = sum(1 for f in result.findings if f.is_error)
+        return http_problems.error_response(request, 422, IndikeraError("CATALOGUE_INVALID", n=errors), extensions=body)
 
     # ---------------------------------------------------------------- batches and log
     @api.get("/batches", summary="Import batches with their approval status")
@@ -251,6 +224,9 @@ def build(ctx: AppContext) -> FastAPI:
         with ctx.engine.connect() as conn:
             return control.log_entries(conn, measure_id=measureId, batch_id=batchId, limit=limit)
 
+    # ---------------------------------------------------------------- agreements and audit (access area)
+    api.include_router(admin_router())
+
     def openapi() -> dict[str, Any]:
         if api.openapi_schema is None:
             from fastapi.openapi.utils import get_openapi
@@ -261,11 +237,27 @@ def build(ctx: AppContext) -> FastAPI:
             }
             schema["security"] = [{"adminToken": []}]
             schema["servers"] = [{"url": PREFIX}]
+            _problems_in(schema)
             api.openapi_schema = schema
         return api.openapi_schema
 
     api.openapi = openapi  # type: ignore[method-assign]
     return api
+
+
+def _problems_in(schema: dict[str, Any]) -> None:
+    """Document what the handlers really answer on errors: problem+json, not FastAPI's validation schema."""
+    schemas = schema["components"].setdefault("schemas", {})
+    schemas.pop("HTTPValidationError", None)
+    schemas.pop("ValidationError", None)
+    schemas["Problem"] = http_problems.Problem.model_json_schema()
+    problem = {"content": {http_problems.PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+    for ops in schema.get("paths", {}).values():
+        for op in ops.values():
+            responses = op.setdefault("responses", {})
+            responses["401"] = {"description": "No admin token or admin certificate (RFC 9457 problem details)", **problem}
+            if "422" in responses:
+                responses["422"] = {"description": "Invalid request (RFC 9457 problem details)", **problem}
 
 
 def _status(s: control.IndicatorStatus) -> dict[str, Any]:
@@ -274,12 +266,12 @@ def _status(s: control.IndicatorStatus) -> dict[str, Any]:
         "descriptionVersion": s.description_version, "descriptionErrors": s.description_errors,
         "rules": [{"periodStart": r.period_start.isoformat() if r.period_start else None,
                    "periodEnd": r.period_end.isoformat() if r.period_end else None, "level": r.level.value,
-                   "changedBy": r.changed_by, "changedAt": r.changed_at.isoformat(), "reason": r.reason} for r in s.rules],
+                   "changedBy": r.changed_by, "changedAt": iso_utc(r.changed_at), "reason": r.reason} for r in s.rules],
     }
 
 
 def _batch(b: control.BatchStatus) -> dict[str, Any]:
-    iso = lambda v: v.isoformat() if v else None  # noqa: E731
+    iso = iso_utc
     return {"id": b.id, "file": b.file_name, "registryHsaId": b.registry_hsa_id, "status": b.status.value,
             "createdBy": b.created_by, "createdAt": iso(b.created_at), "approvedBy": b.approved_by, "approvedAt": iso(b.approved_at),
             "depublishedBy": b.depublished_by, "depublishedAt": iso(b.depublished_at),

@@ -16,7 +16,7 @@ from ..catalog.store import check_stored, latest_descriptions, validate_stored
 from ..domain.errors import DomainError
 from ..domain.periods import Period
 from ..store.catalog_tables import publication_log, publication_rules
-from ..store.repositories import utcnow
+from ..store.repositories import iso_utc, utcnow
 from ..store.tables import batches, indicators
 from . import states
 from .states import BatchState, IndicatorState, PublishError, Transition
@@ -64,7 +64,7 @@ class BatchStatus:
 def indicator_id(conn: Connection, measure_id: str) -> int:
     iid = conn.execute(select(indicators.c.id).where(indicators.c.measure_id == measure_id)).scalar()
     if iid is None:
-        raise PublishError("NOT_FOUND", what="Indikatorn", what_en="Indicator", key=measure_id)
+        raise PublishError("INDICATOR_NOT_FOUND", key=measure_id)
     return iid
 
 
@@ -190,7 +190,7 @@ def depublish_indicator(conn: Connection, measure_id: str, *, actor: str, reason
 def _batch(conn: Connection, batch_id: int):
     row = conn.execute(select(batches).where(batches.c.id == batch_id)).first()
     if row is None:
-        raise PublishError("NOT_FOUND", what="Batchen", what_en="Batch", key=batch_id)
+        raise PublishError("BATCH_NOT_FOUND", key=batch_id)
     return row
 
 
@@ -272,7 +272,7 @@ def log_entries(conn: Connection, *, measure_id: str | None = None, batch_id: in
     out = []
     for r in conn.execute(q):
         out.append({
-            "at": r.at.isoformat(), "actor": r.actor, "action": r.action, "measureId": r.measure_id,
+            "at": iso_utc(r.at), "actor": r.actor, "action": r.action, "measureId": r.measure_id,
             "batchId": r.batch_id, "periodStart": r.period_start.isoformat() if r.period_start else None,
             "periodEnd": r.period_end.isoformat() if r.period_end else None,
             "before": r.level_before, "after": r.level_after, "reason": r.reason,

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from ..domain.errors import IndikeraError
 from .visibility import Level
 
 MIN_REASON_CHARS = 3
@@ -34,29 +35,16 @@ class BatchState(str, Enum):
     DEPUBLISHED = "depublished"
 
 
-# code → (Swedish, English); shown by the CLI and the admin API.
-MESSAGES: dict[str, tuple[str, str]] = {
-    "NOT_FOUND": ("{what} {key} finns inte.", "{what_en} {key} does not exist."),
-    "REASON": ("Ange ett skäl (minst {n} tecken); varje ändring sparas med vem, när och varför.",
-               "Give a reason (at least {n} characters); every change is recorded with who, when and why."),
-    "NO_DESCRIPTION": ("Indikatorn {key} har ingen beskrivning och kan inte publiceras.",
-                       "Indicator {key} has no description and cannot be published."),
-    "DESCRIPTION_ERRORS": ("Beskrivningen av {key} har {n} fel och kan inte publiceras; kör 'indikera catalog validate'.",
-                           "The description of {key} has {n} errors and cannot be published; run 'indikera catalog validate'."),
-    "PERIOD": ("Perioden är ogiltig: {detail}.", "The period is invalid: {detail}."),
-    "TRANSITION": ("Ändringen från {before} till {after} är inte tillåten.", "The change from {before} to {after} is not allowed."),
-}
+class PublishError(IndikeraError):
+    """A publication change that is refused; its texts come from the message catalogue (``domain.messages``).
 
+    ``details`` carries the catalogue findings that stopped a publication (shown by the CLI, and as the
+    ``findings`` member of the admin API's problem).
+    """
 
-class PublishError(Exception):
     def __init__(self, code: str, *, details: list | None = None, **params: object) -> None:
-        self.code = code
-        self.params = {k: str(v) for k, v in params.items()}
+        super().__init__(code, **params)
         self.details = details or []
-        sv, en = MESSAGES[code]
-        self.message = sv.format(**self.params)
-        self.message_en = en.format(**self.params)
-        super().__init__(self.message)
 
 
 def check_reason(reason: str | None) -> str:

@@ -15,14 +15,17 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from enum import Enum
 
 from sqlalchemy import ColumnElement, Connection, and_, false, not_, or_, select
 
+from ..catalog.model import Description
+from ..catalog.store import latest_stored
+from ..domain.audience import PUBLIC, Audience  # re-exported: the channels read both from here
 from ..store.access_tables import agreements
-from ..store.catalog_tables import indicator_descriptions, publication_rules
+from ..store.catalog_tables import publication_rules
 from ..store.tables import batches, indicators, measurements
 
 
@@ -30,21 +33,6 @@ class Level(str, Enum):
     UNPUBLISHED = "unpublished"
     RESTRICTED = "restricted"
     OPEN = "open"
-
-
-@dataclass(frozen=True)
-class Audience:
-    """Who asks. ``consumer_hsa_id`` None is the anonymous public (open data, unidentified callers)."""
-
-    consumer_hsa_id: str | None = None
-    on: date = field(default_factory=date.today)
-
-    @property
-    def is_public(self) -> bool:
-        return self.consumer_hsa_id is None
-
-
-PUBLIC = Audience()
 
 
 @dataclass(frozen=True)
@@ -146,23 +134,14 @@ def visible_indicator_ids(conn: Connection, audience: Audience) -> set[int]:
     return {r.indicator_id for r in rows if _allowed(Level(r.level), r.indicator_id, all_restricted, agreed)}
 
 
-def visible_descriptions(conn: Connection, audience: Audience) -> dict[str, dict]:
-    """The latest catalogue description document of every indicator the audience may see, by measure id."""
+def visible_descriptions(conn: Connection, audience: Audience) -> dict[str, Description]:
+    """The latest catalogue description of every indicator the audience may see, by measure id (read by the
+    catalogue's one reader, ``catalog.store.description_versions``)."""
     ids = visible_indicator_ids(conn, audience)
     if not ids:
         return {}
-    d = indicator_descriptions
-    rows = conn.execute(
-        select(d.c.measure_id, d.c.version_major, d.c.version_minor, d.c.document)
-        .select_from(d.join(indicators, indicators.c.measure_id == d.c.measure_id))
-        .where(indicators.c.id.in_(sorted(ids)))
-    )
-    latest: dict[str, tuple[tuple[int, int], dict]] = {}
-    for r in rows:
-        version = (r.version_major, r.version_minor)
-        if r.measure_id not in latest or latest[r.measure_id][0] < version:
-            latest[r.measure_id] = (version, r.document)
-    return {mid: doc for mid, (_, doc) in sorted(latest.items())}
+    mids = conn.execute(select(indicators.c.measure_id).where(indicators.c.id.in_(sorted(ids)))).scalars().all()
+    return {mid: stored.description for mid, stored in latest_stored(conn, mids).items()}
 
 
 __all__ = [

@@ -48,3 +48,18 @@ audit_log = Table(
     Index("ix_audit_log_at", "at"),
     Index("ix_audit_log_consumer_hsa_id", "consumer_hsa_id"),
 )
+
+# Admin API tokens made with ``indikera admin token create`` (migration 0007). Only the SHA-256 of each token
+# is kept: the token is shown once, when it is made. A token is valid until ``expires_at`` or revocation.
+admin_tokens = Table(
+    "admin_tokens",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False, unique=True),  # what the audit log records as the actor
+    Column("token_sha256", String(64), nullable=False, unique=True),  # hex; the token itself is never stored
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_by", String(200)),
+    Column("revoked_at", DateTime(timezone=True)),
+)

@@ -28,6 +28,14 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def iso_utc(ts: datetime | None) -> str | None:
+    """A stored timestamp as ISO 8601 UTC with its zone (``2026-03-01T12:00:00Z``): SQLite hands back naive
+    datetimes that are UTC, and a time without a zone is ambiguous to whoever reads the JSON."""
+    if ts is None:
+        return None
+    return (ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)).isoformat().replace("+00:00", "Z")
+
+
 class OrganisationRepository:
     """Organisations are stored once per key, each row pointing to its parent row.
 

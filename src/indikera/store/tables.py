@@ -165,3 +165,12 @@ data_version = Table(
     Column("version", BigInteger, nullable=False),
 )
 
+# The only tables whose writes do not move ``data_version`` (every other table has the triggers of migrations
+# 0004/0006; tests/test_data_version.py checks both lists): what no answer, ETag, page or open data shows.
+UNVERSIONED: dict[str, str] = {
+    "data_version": "the counter itself",
+    "audit_log": "written by every request; no answer or page shows it",
+    "settings": "per-database markers (the demo flag) and generated secrets (the cursor key): fixed once written; no answer shows them",
+    "admin_tokens": "admin API credentials (hashed); they decide who may write, not what any answer contains",
+}
+

@@ -18,16 +18,17 @@ from starlette.responses import Response
 
 from ... import __version__
 from ...context import AppContext
+from ...rivta import PING_PATH as PATH
+from ...rivta import PING_RESPONDER_NS as RESPONDER_NS
 from ...store.db import is_up_to_date
+from .. import xmlsafe
 from ..endpoint import Call
 from ..envelope import Request as SoapRequest
 from ..soap import CONTENT_TYPE, ENVELOPE_END, client_fault, envelope_start, escape, server_fault
 from ..wsdl import ContractFiles
 
-RESPONDER_NS = "urn:riv:itintegration:monitoring:PingForConfigurationResponder:1"
 SOAP_ACTION = f"{RESPONDER_NS}:PingForConfiguration"
 REQUEST = f"{{{RESPONDER_NS}}}PingForConfiguration"
-PATH = "/itintegration/monitoring/PingForConfiguration/1/rivtabp21"
 
 SCHEMAS = Path(__file__).with_name("schemas")
 _INTERACTION = SCHEMAS / "interactions" / "PingForConfigurationInteraction"
@@ -63,7 +64,7 @@ def configuration(ctx: AppContext, served: list[str]) -> list[tuple[str, str]]:
         current = is_up_to_date(engine)
     except Exception:
         raise server_fault(
-            "DATABASE_UNAVAILABLE", "the producer's database cannot be reached", "producentens databas kan inte nås"
+            "DATABASE_UNAVAILABLE", "producentens databas kan inte nås", "the producer's database cannot be reached"
         ) from None
     entries = [
         ("database", "reachable"),
@@ -79,11 +80,11 @@ def handle(ctx: AppContext, soap: SoapRequest, call: Call, served: list[str]) ->
     if soap.payload.tag != REQUEST:
         raise client_fault(
             "WRONG_OPERATION",
-            f"this endpoint answers PingForConfiguration in namespace {RESPONDER_NS}",
             "tjänsten besvarar PingForConfiguration",
+            f"this endpoint answers PingForConfiguration in namespace {RESPONDER_NS}",
         )
-    if not schema().validate(soap.payload):
-        raise client_fault("SCHEMA_INVALID", "the request does not follow the PingForConfiguration 1 schema", "ogiltigt anrop")
+    if xmlsafe.first_schema_error(schema(), soap.payload) is not None:  # not tree validation: see xmlsafe
+        raise client_fault("SCHEMA_INVALID", "ogiltigt anrop", "the request does not follow the PingForConfiguration 1 schema")
     entries = "".join(
         f"<ping:configuration><ping:name>{escape(n)}</ping:name><ping:value>{escape(v)}</ping:value></ping:configuration>"
         for n, v in configuration(ctx, served)

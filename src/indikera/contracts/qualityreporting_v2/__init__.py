@@ -9,15 +9,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ...rivta import QUALITYREPORTING_CORE_NS as CORE_NS
+from ...rivta import QUALITYREPORTING_RESPONDER_NS as RESPONDER_NS
+from ...rivta import soap_path
 from ..wsdl import ContractFiles
 
-RESPONDER_NS = "urn:riv:followup:groupoutcomes:qualityreporting:GetQualityIndicatorsResponder:2"
-CORE_NS = "urn:riv:followup:groupoutcomes:qualityreporting:2"
-WSDL_NS = "urn:riv:followup:groupoutcomes:qualityreporting:GetQualityIndicators:2:rivtabp21"
 SOAP_ACTION = f"{RESPONDER_NS}:GetQualityIndicators"
 REQUEST = f"{{{RESPONDER_NS}}}GetQualityIndicators"
-RESPONSE = f"{{{RESPONDER_NS}}}GetQualityIndicatorsResponse"
-PATH_SUFFIX = "/GetQualityIndicators/2/rivtabp21"  # major version and profile stay in the URL (BP 2.1 rule 19)
 
 SCHEMAS = Path(__file__).with_name("schemas")
 INTERACTION = SCHEMAS / "interactions" / "GetQualityIndicatorsInteraction"
@@ -30,4 +28,4 @@ FILES = ContractFiles(WSDL_FILE, (RESPONDER_XSD, CORE_XSD, REGISTRY_XSD))
 
 
 def endpoint_path(base_path: str) -> str:
-    return "/" + base_path.strip("/") + PATH_SUFFIX if base_path.strip("/") else PATH_SUFFIX
+    return soap_path(base_path)

@@ -10,19 +10,21 @@ so the per-row work is numbers and dates. Elements follow the XSD order; Respond
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from operator import itemgetter
 from tempfile import SpooledTemporaryFile
 
 from ...config import Settings
 from ...domain import oids
-from ...domain.checksum import EMPTY_CHECKSUM
+from ...domain.checksum import EMPTY_CHECKSUM, ChecksumBuilder
+from ...store.named_rows import picker
 from ..soap import ENVELOPE_END, envelope_start, escape, server_fault
 from . import CORE_NS, RESPONDER_NS
 from .directory import Directory
+from .store_query import AnswerRow, ChecksumRow
 
 SPOOL_IN_MEMORY = 2 * 1024 * 1024
 _FLUSH_EVERY = 256
@@ -41,8 +43,8 @@ def number(x: float) -> str:
     if "n" in text:  # inf, nan
         raise server_fault(
             "NOT_FINITE",
-            "a stored value is not a finite number and cannot be sent",
             "ett lagrat värde är inte ett ändligt tal",
+            "a stored value is not a finite number and cannot be sent",
         )
     if "e" in text:
         text = format(Decimal(text), "f")
@@ -73,28 +75,44 @@ def _ci(low: float | None, high: float | None) -> str:
     return f"<qr:confidenceInterval95percent><qr:low>{number(low)}</qr:low><qr:high>{number(high)}</qr:high></qr:confidenceInterval95percent>"
 
 
+_VALUED = frozenset({"proportion", "continuous", "cohort"})
+# AnswerRow fields read together, by name, in one C call each (cheaper per row than one attribute at a time).
+_MEASUREMENT = picker(AnswerRow, "measure_id", "version", "period_start", "period_end", "first_encounter",
+                      "last_encounter", "organisation_id", "source_system_id")
+_SHARED = picker(AnswerRow, "kind", "ci_low", "ci_high", "standard_deviation", "coverage", "exclusions",
+                 "reference_interval")
+_PROPORTION = picker(AnswerRow, "rate", "denominator", "numerator")
+
+
 def measure_xml(row) -> str:
-    """The one measure element of a row (exactly one per measurement, rule R10)."""
-    kind = row[9]
-    (rate, numerator, denominator, value, population, cohort, reason, low, high, sd, coverage, exclusions, ref) = row[10:23]
+    """The one measure element of an ``AnswerRow`` (exactly one per measurement, rule R10)."""
+    kind, low, high, sd, coverage, exclusions, ref = _SHARED(row)
+    if kind not in _VALUED:  # "missing" (an unknown kind is never stored: the column has a CHECK)
+        return f"<qr:missingMeasure><qr:reasonCode>{escape(row.reason_code or 'NI')}</qr:reasonCode></qr:missingMeasure>"
+    # The optional elements every kind shares, inlined (no call for an absent value: most rows lack some).
+    common = _ci(low, high)
+    if sd is not None:
+        common += f"<qr:standardDeviation>{number(sd)}</qr:standardDeviation>"
+    if coverage is not None:
+        common += f"<qr:coverage>{number(coverage)}</qr:coverage>"
+    if exclusions is not None:
+        common += f"<qr:exclusions>{number(exclusions)}</qr:exclusions>"
     if kind == "proportion":
+        rate, denominator, numerator = _PROPORTION(row)
         return (
-            f"<qr:proportionMeasure><qr:rate>{number(rate)}</qr:rate><qr:denominator>{number(denominator)}</qr:denominator>"
-            f"<qr:numerator>{number(numerator)}</qr:numerator>{_ci(low, high)}{_opt('standardDeviation', sd)}"
-            f"{_opt('coverage', coverage)}{_opt('exclusions', exclusions)}{_opt('referenceIntervalRate', ref)}</qr:proportionMeasure>"
+            f"<qr:proportionMeasure><qr:rate>{number(rate)}</qr:rate><qr:denominator>{number(denominator)}"
+            f"</qr:denominator><qr:numerator>{number(numerator)}</qr:numerator>{common}"
+            f"{_opt('referenceIntervalRate', ref)}</qr:proportionMeasure>"
         )
     if kind == "continuous":
         return (
-            f"<qr:continuousVariableMeasure>{_opt('measurePopulation', population)}<qr:value>{number(value)}</qr:value>"
-            f"{_ci(low, high)}{_opt('standardDeviation', sd)}{_opt('coverage', coverage)}{_opt('exclusions', exclusions)}"
-            f"{_opt('referenceIntervalValue', ref)}</qr:continuousVariableMeasure>"
+            f"<qr:continuousVariableMeasure>{_opt('measurePopulation', row.population)}<qr:value>{number(row.value)}"
+            f"</qr:value>{common}{_opt('referenceIntervalValue', ref)}</qr:continuousVariableMeasure>"
         )
-    if kind == "cohort":
-        return (
-            f"<qr:cohortMeasure><qr:cohort>{number(cohort)}</qr:cohort>{_ci(low, high)}{_opt('standardDeviation', sd)}"
-            f"{_opt('coverage', coverage)}{_opt('exclusions', exclusions)}{_opt('referenceIntervalValue', ref)}</qr:cohortMeasure>"
-        )
-    return f"<qr:missingMeasure><qr:reasonCode>{escape(reason or 'NI')}</qr:reasonCode></qr:missingMeasure>"
+    return (  # cohort
+        f"<qr:cohortMeasure><qr:cohort>{number(row.cohort)}</qr:cohort>{common}"
+        f"{_opt('referenceIntervalValue', ref)}</qr:cohortMeasure>"
+    )
 
 
 @dataclass
@@ -106,35 +124,42 @@ class Summary:
 
 
 class _Span:
-    """Checksum over content hashes in order, plus min(start)…max(end) of the measurements seen."""
+    """The answer checksum (``ChecksumBuilder``) plus min(start)…max(end) of the measurements seen."""
 
-    def __init__(self) -> None:
-        self._hash = hashlib.sha256()
-        self.count = 0
+    __slots__ = ("checksum", "start", "end", "_hash", "_start", "_end")
+
+    def __init__(self, row_class: type) -> None:
+        self.checksum = ChecksumBuilder()
         self.start: object = None
         self.end: object = None
+        # itemgetters by field name (ChecksumRow and AnswerRow differ in where these fields are)
+        self._hash, self._start, self._end = (itemgetter(row_class._fields.index(name))
+                                              for name in ("content_hash", "period_start", "period_end"))
 
-    def add(self, content_hash: str, start: object, end: object) -> None:
-        if self.count:
-            self._hash.update(b"\n")
-        self._hash.update(content_hash.encode("ascii"))
-        self.count += 1
-        if self.start is None or start < self.start:  # type: ignore[operator]
-            self.start = start
-        if self.end is None or end > self.end:  # type: ignore[operator]
-            self.end = end
+    def add_rows(self, rows: list) -> None:
+        """A run of rows in checksum order: C-level loops, no per-row Python frame."""
+        if not rows:
+            return
+        self.checksum.extend(map(self._hash, rows))
+        low, high = min(map(self._start, rows)), max(map(self._end, rows))
+        if self.start is None or low < self.start:  # type: ignore[operator]
+            self.start = low
+        if self.end is None or high > self.end:  # type: ignore[operator]
+            self.end = high
 
     def summary(self, requested_start: str, requested_end: str) -> Summary:
-        if not self.count:
+        count = self.checksum.count
+        if not count:
             return Summary(EMPTY_CHECKSUM, requested_start, requested_end, 0)
-        return Summary(self._hash.hexdigest(), _ymd(self.start), _ymd(self.end), self.count)
+        return Summary(self.checksum.hexdigest(), _ymd(self.start), _ymd(self.end), count)
 
 
-def summarise(rows: Iterable[tuple[str, object, object]], requested_start: str, requested_end: str) -> Summary:
-    """Checksum-only: (content hash, start, end) rows in checksum order → checksum and reportingPeriod."""
-    span = _Span()
-    for content_hash, start, end in rows:
-        span.add(content_hash, start, end)
+def summarise(rows: Iterable, requested_start: str, requested_end: str) -> Summary:
+    """Checksum-only: rows laid out as ``ChecksumRow`` (content hash, period start, period end; named or
+    plain tuples, read by field name) in checksum order → checksum and reportingPeriod."""
+    span = _Span(ChecksumRow)
+    rows = rows if isinstance(rows, list) else list(rows)  # read three times; checksum_rows gives a list
+    span.add_rows(rows)
     return span.summary(requested_start, requested_end)
 
 
@@ -186,8 +211,8 @@ class Answer:
 def too_large(limit: int):
     return server_fault(
         "RESPONSE_TOO_LARGE",
-        f"the answer would exceed {limit} bytes; ask for fewer indicators (measureId) or a shorter reportingPeriod",
         f"svaret skulle bli större än {limit} byte; fråga efter färre indikatorer eller en kortare period",
+        f"the answer would exceed {limit} bytes; ask for fewer indicators (measureId) or a shorter reportingPeriod",
     )
 
 
@@ -206,16 +231,17 @@ def full(
     """Write every row as a ``measurement``; raises RESPONSE_TOO_LARGE instead of ever truncating."""
     spool = SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)
     try:
-        span = _Span()
+        span = _Span(AnswerRow)
         budget = limit - _HEAD_ROOM
         written = 0
         parts: list[str] = []
         heads: dict[tuple, str] = {}  # measureId + version + measurePeriod, shared by many rows
         dates: dict[object, str] = {}
         root = escape(oids.MEASURE_ID_ROOT)
-        for row in rows:
-            content_hash, org_id, source_id, measure_id, version, start, end, first, last = row[:9]
-            span.add(content_hash, start, end)
+        batch: list = []  # the rows behind ``parts``: they go into the checksum when ``parts`` is flushed
+        for row in rows:  # AnswerRow (store_query): fields by name, so the SELECT's order cannot drift from here
+            batch.append(row)
+            measure_id, version, start, end, first, last, org_id, source_id = _MEASUREMENT(row)
             key = (measure_id, version, start, end)
             top = heads.get(key)
             if top is None:
@@ -233,15 +259,19 @@ def full(
                 encounters += f"<qr:lastServiceEncounter>{_ymd(last)}</qr:lastServiceEncounter>"
             parts.append(
                 f"{top}{encounters}{measure_xml(row)}<qr:performingOrganization>{directory.organisation(org_id)}"
-                f"</qr:performingOrganization><qr:sourceSystem>{directory.source(source_id)}</qr:sourceSystem></qr:measurement>"
+                f"</qr:performingOrganization><qr:sourceSystem>{directory.source(source_id)}</qr:sourceSystem>"
+                "</qr:measurement>"
             )
             if len(parts) >= _FLUSH_EVERY:
+                span.add_rows(batch)
+                batch.clear()
                 data = "".join(parts).encode("utf-8")
                 parts.clear()
                 written += len(data)
                 if written > budget:
                     raise too_large(limit)
                 spool.write(data)
+        span.add_rows(batch)
         if parts:
             data = "".join(parts).encode("utf-8")
             written += len(data)

@@ -2,24 +2,21 @@
 
 Every measurement carries its organisation's whole ``asOrganizationPartOf`` chain and its source system,
 and a registry has few of them compared with its measurements, so each fragment is rendered once. The
-cache is keyed by a cheap fingerprint of both tables (row counts, highest ids, name lengths, parents) and
-also expires after ``MAX_AGE`` seconds, so even a same-length rename shows within that time.
+cache (``AppContext.caches.directory``) is keyed on the data version, which the database's triggers move
+on every write to either table: a rename shows in the very next answer, and nothing expires by time.
 """
 
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, select
 
+from ...caches import Versioned
 from ...domain.organisations import Organisation
 from ...store.repositories import load_organisations
-from ...store.tables import organisations, source_systems
+from ...store.tables import source_systems
 from ..soap import escape
-
-MAX_AGE = 30.0
 
 
 def organisation_xml(org: Organisation) -> str:
@@ -62,39 +59,13 @@ class Directory:
         return self.sources[row_id]
 
 
-def _fingerprint(conn: Connection) -> tuple:
-    o, s = organisations.c, source_systems.c
-    q = select(
-        select(func.count(o.id)).scalar_subquery(),
-        select(func.max(o.id)).scalar_subquery(),
-        select(func.sum(func.length(o.name) + func.coalesce(o.parent_id, 0))).scalar_subquery(),
-        select(func.count(s.id)).scalar_subquery(),
-        select(func.max(s.id)).scalar_subquery(),
-        select(func.sum(func.length(s.name))).scalar_subquery(),
+def load(conn: Connection) -> Directory:
+    return Directory(
+        load_organisations(conn),
+        {r.id: source_system_xml(r.root, r.extension, r.name) for r in conn.execute(select(source_systems))},
     )
-    return tuple(conn.execute(q).one())
 
 
-class DirectoryCache:
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._entries: dict[str, tuple[tuple, float, Directory]] = {}
-
-    def get(self, conn: Connection) -> Directory:
-        key = str(conn.engine.url)
-        fp = _fingerprint(conn)
-        now = time.monotonic()
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry and entry[0] == fp and now - entry[1] < MAX_AGE:
-                return entry[2]
-        directory = Directory(
-            load_organisations(conn),
-            {r.id: source_system_xml(r.root, r.extension, r.name) for r in conn.execute(select(source_systems))},
-        )
-        with self._lock:
-            self._entries[key] = (fp, now, directory)
-        return directory
-
-
-CACHE = DirectoryCache()
+def cached(conn: Connection, version: int | None, cache: Versioned[Directory]) -> Directory:
+    """The directory at ``version`` (read on ``conn`` before this call), from ``AppContext.caches.directory``."""
+    return cache.get(version, lambda: load(conn))

@@ -16,6 +16,7 @@ from lxml import etree
 from ...domain import oids
 from ...domain.errors import DomainError
 from ...domain.periods import Period
+from .. import xmlsafe
 from ..soap import client_fault
 from . import CORE_NS, REQUEST, RESPONDER_NS, RESPONDER_XSD
 
@@ -62,17 +63,16 @@ def read(payload: etree._Element) -> Query:
     if payload.tag != REQUEST:
         raise client_fault(
             "WRONG_OPERATION",
-            f"this endpoint answers GetQualityIndicators in namespace {RESPONDER_NS}; the Body holds {payload.tag!s:.160}",
             f"tjänsten besvarar GetQualityIndicators i namnrymden {RESPONDER_NS}",
+            f"this endpoint answers GetQualityIndicators in namespace {RESPONDER_NS}; the Body holds {payload.tag!s:.160}",
         )
-    xsd = schema()
-    if not xsd.validate(payload):
-        err = xsd.error_log.last_error
-        detail = (err.message if err is not None else "invalid")[:300]
+    error = xmlsafe.first_schema_error(schema(), payload)
+    if error is not None:
+        detail = error[:300]
         raise client_fault(
             "SCHEMA_INVALID",
-            f"the request does not follow the GetQualityIndicators 2 schema: {detail}",
             "anropet följer inte schemat för GetQualityIndicators 2",
+            f"the request does not follow the GetQualityIndicators 2 schema: {detail}",
         )
     requested = tuple(
         (m.findtext(_ROOT) or "", m.findtext(_EXTENSION)) for m in payload.iterchildren(_MEASURE_ID)

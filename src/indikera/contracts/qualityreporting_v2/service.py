@@ -13,20 +13,22 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from ...access import audit as audit_log
-from ...access.identity import identity_of
+from ...access.identity import Identity
+from ...access.resolve import identity_of, trust_of
+from ...caches import current_version
 from ...context import AppContext
 from ...domain.checksum import EMPTY_CHECKSUM
 from ...publish.visibility import Audience
 from .. import logical_address
 from ..endpoint import Call
 from ..envelope import Request as SoapRequest
-from ..soap import CONTENT_TYPE
+from ...rivta import ORIGINAL_CONSUMER_HEADER
+from ..soap import CONTENT_TYPE, SoapFault, client_fault
 from . import answer as answers
 from . import request as requests
-from .checksum_cache import SummaryCache, current_version
+from . import directory
 from .checksum_cache import count_key
 from .checksum_cache import key as cache_key
-from .directory import CACHE
 from .store_query import Selection, answer_rows, checksum_rows, count_matching, select_for
 
 MAX_AUDITED_IDS = 50
@@ -42,8 +44,8 @@ class Outcome:
     count_key: Hashable | None = None  # where the matching count is cached (same data version)
 
     def withheld(self, ctx: AppContext) -> int:
-        cache = summary_cache(ctx)
-        matching = cache.get_count(self.count_key) if self.count_key is not None else None
+        counts = ctx.caches.counts
+        matching = counts.get(self.count_key) if self.count_key is not None else None
         if matching is None:
             with ctx.engine.connect() as conn:
                 selection = self.selection
@@ -53,17 +55,8 @@ class Outcome:
                     return 0
                 matching = count_matching(conn, selection)
             if self.count_key is not None:
-                cache.put_count(self.count_key, matching)
+                counts.put(self.count_key, matching)
         return max(0, matching - self.returned)
-
-
-def summary_cache(ctx: AppContext) -> SummaryCache:
-    """One cache per application context (per database)."""
-    cache = getattr(ctx, "_checksum_cache", None)
-    if cache is None:
-        cache = SummaryCache()
-        ctx._checksum_cache = cache  # type: ignore[attr-defined]
-    return cache
 
 
 def answer_query(ctx: AppContext, query: requests.Query, audience: Audience) -> Outcome:
@@ -73,7 +66,7 @@ def answer_query(ctx: AppContext, query: requests.Query, audience: Audience) -> 
     look-up), else from the stored hashes alone; every computed summary is cached under its version.
     """
     settings = ctx.settings
-    cache = summary_cache(ctx)
+    cache = ctx.caches.summaries  # one per application context (per database), with the others
     with ctx.engine.connect() as conn:
         version = current_version(conn)
         k = cache_key(version, query, audience) if version is not None else None
@@ -90,7 +83,7 @@ def answer_query(ctx: AppContext, query: requests.Query, audience: Audience) -> 
             result = answers.full(
                 settings,
                 answer_rows(conn, selection),
-                CACHE.get(conn),
+                directory.cached(conn, version, ctx.caches.directory),
                 query.start,
                 query.end,
                 settings.soap_max_response_bytes,
@@ -105,16 +98,48 @@ def answer_query(ctx: AppContext, query: requests.Query, audience: Audience) -> 
     return Outcome(result, result.summary.count, selection, count_key=ck)
 
 
+def check_identified(ctx: AppContext, identity: Identity) -> None:
+    """With ``unidentified_consumers = "refuse"``, a caller without an HSA-id gets a fault, as NTjP's VP would
+    give it: VP002 (client certificate missing or without an HSA-id) or VP013 (a platform that names no
+    usable original consumer). With "open" (the default) it is answered with open data only."""
+    if identity.is_identified or not trust_of(ctx.settings).refuse_unidentified:
+        return
+    if identity.platform_id is not None:
+        raise client_fault(
+            "ORIGINAL_CONSUMER_INVALID",
+            f"plattformen angav ingen giltig {ORIGINAL_CONSUMER_HEADER}; tjänsten besvarar bara identifierade konsumenter (jfr VP013)",
+            f"the platform sent no valid {ORIGINAL_CONSUMER_HEADER}; this producer answers identified consumers only "
+            f"(cf. NTjP VP013): {identity.reason[:200]}",
+        )
+    raise client_fault(
+        "CONSUMER_UNIDENTIFIED",
+        "klientcertifikat saknas eller saknar HSA-id (serialNumber); tjänsten besvarar bara identifierade konsumenter (jfr VP002)",
+        "client certificate missing or without an HSA-id (subject serialNumber); this producer answers identified "
+        f"consumers only (cf. NTjP VP002): {identity.reason[:200]}",
+    )
+
+
 def handle(ctx: AppContext, http_request: Request, soap: SoapRequest, call: Call) -> Response:
+    identity = identity_of(http_request)
+    # The request is read first so that the audit row of every later fault (identity, LogicalAddress) still
+    # says what was asked for; a bad payload's own fault keeps its place after those checks.
+    try:
+        query, bad_payload = requests.read(soap.payload), None
+    except SoapFault as fault:
+        query, bad_payload = None, fault
+    if query is not None:
+        call.requested = {
+            "measureIds": [f"{root}:{ext}" if ext is not None else root for root, ext in query.requested[:MAX_AUDITED_IDS]],
+            "measureIdCount": len(query.requested),
+            "reportingPeriod": [query.start, query.end],
+            "includeMeasurements": query.include_measurements,
+        }
+    check_identified(ctx, identity)
     logical_address.check(soap.logical_address, ctx.settings.logical_addresses)
-    query = requests.read(soap.payload)
-    call.requested = {
-        "measureIds": [f"{root}:{ext}" if ext is not None else root for root, ext in query.requested[:MAX_AUDITED_IDS]],
-        "measureIdCount": len(query.requested),
-        "reportingPeriod": [query.start, query.end],
-        "includeMeasurements": query.include_measurements,
-    }
-    outcome = answer_query(ctx, query, identity_of(http_request).audience())
+    if bad_payload is not None:
+        raise bad_payload
+    assert query is not None
+    outcome = answer_query(ctx, query, identity.audience())
     call.returned = outcome.returned
     call.withheld_later = lambda: outcome.withheld(ctx)  # counted by the audit task, off the answer's path
     result = outcome.answer

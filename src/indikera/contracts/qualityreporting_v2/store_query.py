@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, Connection, String, and_, func, select, type_coerce
 
 from ...publish.visibility import Audience, visible_measurements
+from ...store.named_rows import maker, row_type
 from ...store.tables import indicators, measurements, organisations
 from .request import Query
 
@@ -58,12 +59,22 @@ def _raw_date(col):
     return type_coerce(col, String)
 
 
-def checksum_rows(conn: Connection, selection: Selection) -> Iterator[tuple[str, object, object]]:
-    """(content hash, period start, period end) of each visible matching measurement, in checksum order."""
-    stmt = _ordered(conn, (m.content_hash, _raw_date(m.period_start), _raw_date(m.period_end)), selection)
+CHECKSUM_COLUMNS = (
+    m.content_hash,
+    _raw_date(m.period_start).label("period_start"),
+    _raw_date(m.period_end).label("period_end"),
+)
+ChecksumRow = row_type("ChecksumRow", CHECKSUM_COLUMNS)
+
+
+def checksum_rows(conn: Connection, selection: Selection) -> list:
+    """(content hash, period start, period end) of each visible matching measurement, in checksum order, as
+    plain DB-API tuples laid out as ``ChecksumRow``: ``answer.summarise`` reads them by field name through
+    ``ChecksumRow``'s indices, and making 3-field named tuples would cost more than summarising them."""
+    stmt = _ordered(conn, CHECKSUM_COLUMNS, selection)
     result = conn.execute(stmt)
-    try:  # plain DB-API tuples: no per-row result processing is needed for these columns
-        yield from result.cursor.fetchall()
+    try:  # no per-row result processing is needed for these columns
+        return result.cursor.fetchall()
     finally:
         result.close()
 
@@ -93,16 +104,30 @@ ANSWER_COLUMNS = (
     m.exclusions,
     m.reference_interval,
 )
+AnswerRow = row_type("AnswerRow", ANSWER_COLUMNS)  # the writer reads fields by name, never by position
 
 
 def answer_rows(conn: Connection, selection: Selection, batch: int = 1000) -> Iterator[tuple]:
-    """Visible matching measurements as plain tuples (``ANSWER_COLUMNS`` order), streamed from the cursor."""
+    """Visible matching measurements as ``AnswerRow`` (named like ``ANSWER_COLUMNS``), streamed from the cursor."""
     stmt = _ordered(conn, ANSWER_COLUMNS, selection)
+    make = maker(AnswerRow)  # no column here has a result processor: DB-API values are the final values
+    if conn.dialect.name == "sqlite":
+        # SQLite's cursor steps through the result lazily by itself: read it directly, skipping the
+        # intermediate Row objects (that saves what building the named rows costs).
+        result = conn.execute(stmt)
+        try:
+            while part := result.cursor.fetchmany(batch):
+                yield from map(make, part)
+        finally:
+            result.close()
+        return
     # A server-side cursor on PostgreSQL; SQLAlchemy buffers its first rows itself, so read through it.
-    result = conn.execution_options(stream_results=True, yield_per=batch).execute(stmt)
+    # Options for this statement only: Connection.execution_options() would change the connection, and a
+    # later raw-cursor read on it (checksum_rows) would then miss the row SQLAlchemy prefetched.
+    result = conn.execute(stmt, execution_options={"stream_results": True, "yield_per": batch})
     try:
         for part in result.partitions(batch):
-            yield from part
+            yield from map(make, part)
     finally:
         result.close()
 
