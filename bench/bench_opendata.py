@@ -7,7 +7,8 @@ rows. Two measurements, each with a FLOOR measured in the same run on the same d
 
 * a typical results query: one indicator, all units, one year (``/api/v1/results?measureId=10001&
   periodFrom=2024-01-01&periodTo=2024-12-31``): median latency over ``--runs`` calls and sequential
-  throughput; floor: the bare SQL query for the same rows plus ``json.dumps`` of the raw tuples;
+  throughput; floor: the bare SQL query for the same rows plus ``json.dumps`` of the raw tuples; and the
+  same query with and without gzip (``Accept-Encoding``): median and bytes on the wire (issue #15);
 * a CSV export of every open result (> 100 000 rows, ``/api/v1/results.csv``): time, rows/s and the
   server's peak RSS growth while streaming (sampled from /proc), against the file size; floor: the bare
   SQL query plus ``csv.writer`` of the raw tuples.
@@ -131,7 +132,8 @@ def main() -> None:
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     try:
-        with httpx.Client(base_url=base, timeout=600) as client:
+        # Uncompressed unless a measurement asks (httpx asks for gzip by default): figures stay comparable.
+        with httpx.Client(base_url=base, timeout=600, headers={"Accept-Encoding": "identity"}) as client:
             deadline = time.monotonic() + 180
             while True:  # the server process needs a moment to import and bind
                 try:
@@ -156,6 +158,10 @@ def main() -> None:
             etag = r.headers["etag"]
             t304 = statistics.median(_timed(lambda: client.get(TYPICAL, headers={"If-None-Match": etag})) for _ in range(args.runs))
             print(f"  conditional request (304): median {t304 * 1000:.1f} ms")
+            wire = {enc: [_wire(client, TYPICAL, enc) for _ in range(args.runs)] for enc in ("identity", "gzip")}
+            (t_id, n_id), (t_gz, n_gz) = ((statistics.median(t for t, _ in w), w[-1][1]) for w in wire.values())
+            print(f"  on the wire: identity median {t_id * 1000:.1f} ms, {n_id:,} bytes; gzip median {t_gz * 1000:.1f} ms, "
+                  f"{n_gz:,} bytes ({n_id / max(n_gz, 1):.1f}x smaller; the client does not decompress)")
 
             base_rss = rss_kb(server.pid)
             # A small export first, then the full one: if memory is bounded, the full export's peak growth is
@@ -198,6 +204,15 @@ def _export(client: httpx.Client, pid: int, path: str) -> tuple[float, int, int,
     done.set()
     sampler.join()
     return elapsed, size, lines - 1, max(peak)
+
+
+def _wire(client: httpx.Client, path: str, encoding: str) -> tuple[float, int]:
+    """(seconds, bytes as sent) of one GET with ``Accept-Encoding: encoding``."""
+    t = time.perf_counter()
+    with client.stream("GET", path, headers={"Accept-Encoding": encoding}) as resp:
+        resp.raise_for_status()
+        size = sum(len(chunk) for chunk in resp.iter_raw())
+    return time.perf_counter() - t, size
 
 
 def _timed(fn) -> float:

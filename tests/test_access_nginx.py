@@ -26,6 +26,8 @@ from indikera.store import db as store_db
 from .support.access import CONSUMER, PLATFORM, app_for, client_context, make_access_pki, raw_request
 from .support.server import free_port, running
 
+pytestmark = pytest.mark.slow  # starts a real nginx
+
 CONF = Path(__file__).resolve().parents[1] / "deploy" / "nginx" / "indikera.conf"
 
 
@@ -173,3 +175,20 @@ def test_client_cert_header_from_an_untrusted_address_is_ignored(pki, tmp_path):
         who = httpx.get(f"{url}/access/whoami", headers={"Client-Cert": client_cert_header(pki.pki.certs["consumer"].der)}).json()
     ctx.engine.dispose()
     assert who["consumer_hsa_id"] is None and "not a trusted proxy" in who["reason"]
+
+
+def test_open_data_through_nginx_links_to_nginx_and_is_gzipped(proxied, pki):
+    """Issue #15: with base_url empty the links follow the forwarded host and scheme (nginx is a trusted
+    proxy), and nginx compresses the open data itself (the app is asked without Accept-Encoding)."""
+    import httpx
+
+    port = proxied[0].rsplit(":", 1)[1]
+    status, index = raw_request(proxied[0], client_context(pki, "consumer"), path="/api/v1/")
+    assert status == 200 and index["links"]["results"] == f"https://localhost:{port}/api/v1/results"
+    with httpx.Client(verify=client_context(pki, "consumer"), timeout=10) as client:
+        with client.stream("GET", f"https://localhost:{port}/api/v1/openapi.json", headers={"Accept-Encoding": "gzip"}) as r:
+            assert r.status_code == 200 and r.headers["content-encoding"] == "gzip"
+            assert "accept-encoding" in r.headers["vary"].lower()
+            wire = b"".join(r.iter_raw())
+        plain = client.get(f"https://localhost:{port}/api/v1/openapi.json", headers={"Accept-Encoding": "identity"})
+        assert plain.headers.get("content-encoding") is None and len(wire) * 3 < len(plain.content)

@@ -83,6 +83,7 @@ descriptions = st.builds(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(st.lists(descriptions, max_size=4))
 def test_round_trip_is_exact(ds):

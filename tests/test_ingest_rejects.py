@@ -70,8 +70,40 @@ def _unterminated() -> bytes:
     return data.replace('"""Öppen citering"', '"Öppen citering').encode()
 
 
+def _nul_in_row() -> bytes:
+    lines = _csv(_rows()).split(b"\n")
+    lines[6] = lines[6][:11] + b"\x00" + lines[6][11:]  # line 7, byte 12: named, not just "binary data"
+    return b"\n".join(lines)
+
+
+def _json_doc(rows_text: str) -> bytes:
+    """A results document whose rows array starts on line 4 with ``rows_text``."""
+    return ('{"format": "indikera-results/1",\n "registry": {"hsaId": "%s", "name": "%s"},\n "rows": [\n%s\n ]}'
+            % (REG.extension, REG.name, rows_text)).encode()
+
+
+def _json_row(i: int = 0) -> str:
+    row = {k: v for k, v in _rows()[i].items() if v and k not in ("RegisterHSAID", "RegisterNamn", "CountryName")}
+    return json.dumps(row, ensure_ascii=False)
+
+
+def _json_duplicate_key() -> bytes:
+    # line 4 "{", line 5 the first Numerator, line 6 the row again with its own Numerator: the second one
+    return _json_doc('  {\n   "Numerator": "40",\n   ' + _json_row()[1:])
+
+
+def _json_deep() -> bytes:
+    return _json_doc(_json_row() + ",\n  " + "[" * 100_000 + "]" * 100_000)
+
+
+def _json_nul() -> bytes:
+    return _json_doc("  " + _json_row()).replace(b'"rows"', b'"ro\x00ws"')
+
+
 N = len(sample())
 LAST = N + 1  # header is line 1
+GARBAGE = random.Random(4).randbytes(5000) + b"\x00" * 10
+GARBAGE_LINE = GARBAGE.count(b"\n", 0, GARBAGE.index(b"\x00")) + 1
 
 CASES = {
     # name: (file bytes, suffix, expected code, line, column)
@@ -106,7 +138,14 @@ CASES = {
     "two-registries": (lambda: _edit(7, RegisterHSAID="SE2321000000-ANNAT"), ".csv", "REGISTER", 9, "RegisterHSAID"),
     "truncated-file": (_truncated, ".csv", "FIELD_COUNT", LAST, None),
     "unterminated-quote": (_unterminated, ".csv", "CSV_SYNTAX", 4, None),
-    "binary-garbage": (lambda: random.Random(4).randbytes(5000) + b"\x00" * 10, ".csv", "BINARY", None, None),
+    "binary-garbage": (lambda: GARBAGE, ".csv", "BINARY", GARBAGE_LINE, None),
+    "nul-in-a-row": (_nul_in_row, ".csv", "BINARY", 7, None),
+    "implausible-count": (lambda: _edit(0, Denominator="99999999999999999999", Rate=""), ".csv", "IMPLAUSIBLE", 2, "Denominator"),
+    "count-over-a-billion": (lambda: _edit(2, Cohort="1000000001"), ".csv", "IMPLAUSIBLE", 4, "Cohort"),
+    "implausible-value": (lambda: _edit(1, Value="1e13", ConfidenceIntervalLower="", ConfidenceIntervalHigher=""), ".csv", "IMPLAUSIBLE", 3, "Value"),
+    "json-duplicate-key": (_json_duplicate_key, ".json", "DUPLICATE_KEY", 6, "Numerator"),
+    "json-100000-deep": (_json_deep, ".json", "JSON_DEPTH", 5, None),
+    "json-nul": (_json_nul, ".json", "BINARY", 3, None),
     "line-too-long": (_long_line, ".csv", "LINE_TOO_LONG", 6, None),
     "empty-file": (lambda: b"", ".csv", "EMPTY", None, None),
     "header-only": (lambda: _csv([]), ".csv", "EMPTY", None, None),

@@ -14,12 +14,12 @@ from indikera.config import Settings
 
 from .opendata_support import demo_copy
 
-BASE = "http://127.0.0.1:8080"  # Settings.base_url default: the links the API writes
+BASE = "http://127.0.0.1:8080"  # no base_url configured: the links follow the Host the client asked
 
 
 def _client(url: str) -> Iterator[TestClient]:
     app = create_app(Settings(database_url=url))
-    with TestClient(app) as c:
+    with TestClient(app, base_url=BASE) as c:
         yield c
     app.state.ctx.engine.dispose()
 

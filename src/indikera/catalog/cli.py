@@ -1,13 +1,13 @@
-"""``indikera catalog …``: validate, import, export, publish, depublish, show, list, log, schema.
+"""``indikera catalog validate|import|export|schema``: the descriptions themselves.
 
-Also adds ``indikera import approve|depublish BATCH`` to the import group (see ``publish.cli``).
-Exit codes: 0 ok, 1 rejected (findings with errors, a refused change), 2 usage.
+The publication commands of the same group (publish, depublish, list, show, log) live in ``publish.cli``,
+which depends on the catalogue, not the reverse; ``cli.py`` puts both in the ``catalog`` group.
+Exit codes: 0 ok, 1 rejected (findings with errors), 2 usage.
 """
 
 from __future__ import annotations
 
 import json
-from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -21,7 +21,6 @@ from ..cli_support import DbOption as DbOpt
 from ..cli_support import actor_of, migrated_engine
 from .findings import Finding
 
-out = Console()
 err = Console(stderr=True)
 
 catalog_app = typer.Typer(
@@ -31,14 +30,6 @@ catalog_app = typer.Typer(
 )
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Maskinläsbar utdata (JSON). (Machine-readable output.)")]
-ReasonOpt = Annotated[str, typer.Option("--reason", help="Varför (sparas i publiceringsloggen). (Why; recorded.)")]
-SCHEMA = Path(__file__).with_name("schema") / "catalog.schema.json"
-
-
-class LevelChoice(str, Enum):
-    open = "open"
-    restricted = "restricted"
-    unpublished = "unpublished"
 
 
 def engine_for(db: str | None, config: Path | None, *, required: bool = True):
@@ -49,6 +40,12 @@ def engine_for(db: str | None, config: Path | None, *, required: bool = True):
 def _read(path: Path) -> bytes:
     from .jsonformat import MAX_BYTES
 
+    if str(path) == "-":  # standard input: ``catalog export --all-versions | catalog import -``
+        data = typer.get_binary_stream("stdin").read(MAX_BYTES + 1)
+        if len(data) > MAX_BYTES:
+            err.print(f"[red]Indata är större än {MAX_BYTES // 1_000_000} MB.[/red] (Input too large.)")
+            raise typer.Exit(1)
+        return data
     if not path.is_file():
         err.print(f"[red]Filen {path} finns inte.[/red] (File not found.)")
         raise typer.Exit(2)
@@ -63,6 +60,13 @@ def print_findings(findings: list[Finding], as_json: bool = False) -> None:
         typer.echo(json.dumps([f.as_dict() for f in findings], ensure_ascii=False, indent=2))
         return
     if not findings:
+        return
+    if not err.is_terminal:
+        # Piped or redirected: one finding per line, tab-separated, never wrapped (a table folds at 80
+        # columns and splits field paths), so grep and cut work: severity, code, field, message, fix.
+        for f in findings:
+            cols = (f.severity.value, f.code, f.field, f.message, f.fix)
+            typer.echo("\t".join(" ".join(c.split()) for c in cols), err=True)
         return
     table = Table(show_lines=False)
     for col in ("", "Fält (field)", "Problem", "Åtgärd (fix)"):
@@ -80,7 +84,8 @@ def _summary(findings: list[Finding]) -> tuple[int, int]:
 
 @catalog_app.command("validate")
 def validate_cmd(
-    file: Annotated[Optional[Path], typer.Argument(help="Katalogfil (JSON); utan fil granskas den lagrade katalogen.")] = None,
+    file: Annotated[Optional[Path], typer.Argument(help="Katalogfil (JSON); utan fil granskas den lagrade katalogen. "
+                                                        "(Catalogue file; without one the stored catalogue is checked.)")] = None,
     db: DbOpt = None,
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
@@ -106,7 +111,8 @@ def validate_cmd(
 
 @catalog_app.command("import")
 def import_cmd(
-    file: Annotated[Path, typer.Argument(help="Katalogfil (JSON, format indikera-catalogue/1).")],
+    file: Annotated[Path, typer.Argument(help="Katalogfil (JSON, format indikera-catalogue/1); - läser standard in. "
+                                              "(Catalogue file, JSON; - reads standard input.)")],
     db: DbOpt = None,
     config: ConfigOpt = None,
     by: ByOpt = None,
@@ -119,11 +125,17 @@ def import_cmd(
     text = _read(file)
     engine = engine_for(db, config)
     actor = actor_of(by)
-    result = store.import_text(engine, text, actor)
+
+    def record(target, result: store.ImportResult) -> None:
+        errors, warnings = _summary(result.findings)
+        audit.record(target, channel="cli", operation="catalog.import", outcome="ok" if result.ok else "rejected", actor=actor,
+                     requested={"file": file.name, "added": result.added[:200]}, detail=f"{errors} errors, {warnings} warnings")
+
+    result = store.import_text(engine, text, actor, on_written=record)  # audited in the import's transaction
+    if not result.written:
+        record(engine, result)  # nothing was written: the refusal gets its own row
     print_findings(result.findings, as_json)
     errors, warnings = _summary(result.findings)
-    audit.record(engine, channel="cli", operation="catalog.import", outcome="ok" if result.ok else "rejected", actor=actor,
-                 requested={"file": file.name, "added": result.added[:200]}, detail=f"{errors} errors, {warnings} warnings")
     if not result.ok:
         err.print(f"[red]Inget lästes in: {errors} fel.[/red] (Nothing imported: {errors} errors.)")
         raise typer.Exit(1)
@@ -133,9 +145,12 @@ def import_cmd(
 
 @catalog_app.command("export")
 def export_cmd(
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Skriv till fil i stället för standard ut.")] = None,
-    measure_id: Annotated[Optional[list[str]], typer.Option("--measure-id", help="Bara dessa indikatorer (kan upprepas).")] = None,
-    all_versions: Annotated[bool, typer.Option("--all-versions", help="Alla versioner, inte bara den senaste.")] = False,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Skriv till fil i stället för standard ut. "
+                                                                          "(Write to a file instead of stdout.)")] = None,
+    measure_id: Annotated[Optional[list[str]], typer.Option("--measure-id", help="Bara dessa indikatorer (kan upprepas). "
+                                                                                 "(Only these indicators; repeatable.)")] = None,
+    all_versions: Annotated[bool, typer.Option("--all-versions", help="Alla versioner, inte bara den senaste. "
+                                                                      "(Every version, not only the latest.)")] = False,
     db: DbOpt = None,
     config: ConfigOpt = None,
 ) -> None:
@@ -155,180 +170,6 @@ def export_cmd(
 @catalog_app.command("schema")
 def schema_cmd() -> None:
     """Skriv katalogformatets JSON Schema. (Print the catalogue format's JSON Schema.)"""
+    from .jsonformat import SCHEMA
+
     typer.echo(SCHEMA.read_text(encoding="utf-8"), nl=False)
-
-
-def _change(engine, operation: str, actor: str, requested: dict, fn) -> None:
-    """Run one publication change in a write transaction; print the outcome; audit it; exit 1 if refused."""
-    from ..access import audit
-    from ..publish.states import PublishError
-    from ..store.db import writer
-
-    try:
-        with writer(engine).begin() as conn:
-            t = fn(conn)
-    except PublishError as exc:
-        audit.record(engine, channel="cli", operation=operation, outcome="rejected", actor=actor, requested=requested, detail=exc.code)
-        print_findings(exc.details)
-        err.print(f"[red]{exc.message}[/red] ({exc.message_en})")
-        raise typer.Exit(1) from None
-    audit.record(engine, channel="cli", operation=operation, outcome="ok" if t.changed else "unchanged", actor=actor,
-                 requested=requested, detail=f"{t.before} -> {t.after}")
-    if t.changed:
-        err.print(f"Ändrat: {t.before} → {t.after}. (Changed.)")
-    else:
-        err.print(f"Oförändrat: redan {t.after}. (Unchanged.)")
-
-
-@catalog_app.command("publish")
-def publish_cmd(
-    measure_id: Annotated[str, typer.Argument(help="Indikatorns KIK-id.")],
-    level: Annotated[LevelChoice, typer.Option("--level", help="open: alla; restricted: avtalade mottagare; unpublished: ingen.")],
-    reason: ReasonOpt,
-    period_from: Annotated[Optional[str], typer.Option("--from", help="Bara för perioder från detta datum (ÅÅÅÅ-MM-DD).")] = None,
-    period_to: Annotated[Optional[str], typer.Option("--to", help="… till och med detta datum.")] = None,
-    db: DbOpt = None,
-    config: ConfigOpt = None,
-    by: ByOpt = None,
-) -> None:
-    """Bestäm vem som ser en indikator (öppen, begränsad, opublicerad). (Set the publication level.)"""
-    from ..publish import control
-    from ..publish.states import PublishError
-
-    try:
-        period = control.parse_period(period_from, period_to)
-    except PublishError as exc:
-        err.print(f"[red]{exc.message}[/red] ({exc.message_en})")
-        raise typer.Exit(2) from None
-    engine = engine_for(db, config)
-    actor = actor_of(by)
-    requested = {"measureId": measure_id, "level": level.value, "reason": reason,
-                 "from": str(period.start) if period else None, "to": str(period.end) if period else None}
-    _change(engine, "catalog.publish", actor, requested,
-            lambda conn: control.set_level(conn, measure_id, level.value, actor=actor, reason=reason, period=period))
-
-
-@catalog_app.command("depublish")
-def depublish_cmd(
-    measure_id: Annotated[str, typer.Argument(help="Indikatorns KIK-id.")],
-    reason: ReasonOpt,
-    db: DbOpt = None,
-    config: ConfigOpt = None,
-    by: ByOpt = None,
-) -> None:
-    """Avpublicera: ta bort indikatorn från alla kanaler på en gång. (De-publish from every channel.)"""
-    from ..publish import control
-
-    engine = engine_for(db, config)
-    actor = actor_of(by)
-    _change(engine, "catalog.depublish", actor, {"measureId": measure_id, "reason": reason},
-            lambda conn: control.depublish_indicator(conn, measure_id, actor=actor, reason=reason))
-
-
-def _status_dict(s) -> dict:
-    return {
-        "measureId": s.measure_id, "title": s.title, "state": s.state.value,
-        "descriptionVersion": s.description_version, "descriptionErrors": s.description_errors,
-        "rules": [{"periodStart": r.period_start.isoformat() if r.period_start else None,
-                   "periodEnd": r.period_end.isoformat() if r.period_end else None, "level": r.level.value,
-                   "changedBy": r.changed_by, "changedAt": r.changed_at.isoformat(), "reason": r.reason} for r in s.rules],
-    }
-
-
-@catalog_app.command("list")
-def list_cmd(db: DbOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
-    """Lista indikatorer med publiceringsläge och beskrivningens status. (List indicators.)"""
-    from ..publish import control
-
-    engine = engine_for(db, config)
-    with engine.connect() as conn:
-        statuses = control.all_statuses(conn)
-    if as_json:
-        typer.echo(json.dumps([_status_dict(s) for s in statuses], ensure_ascii=False, indent=2))
-        return
-    table = Table()
-    for col in ("KIK-id", "Titel", "Läge (state)", "Beskrivning", "Periodregler"):
-        table.add_column(col, overflow="fold")
-    for s in statuses:
-        desc = "saknas" if s.description_version is None else (
-            f"{s.description_version}" + (f" [red]({s.description_errors} fel)[/red]" if s.description_errors else ""))
-        narrowed = sum(1 for r in s.rules if r.period_start is not None)
-        table.add_row(s.measure_id, s.title, s.state.value, desc, str(narrowed) if narrowed else "")
-    out.print(table)
-
-
-@catalog_app.command("show")
-def show_cmd(
-    measure_id: Annotated[str, typer.Argument(help="Indikatorns KIK-id.")],
-    db: DbOpt = None,
-    config: ConfigOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Visa en indikators beskrivning, publiceringsläge och logg. (Show one indicator.)"""
-    from ..publish import control
-    from ..publish.states import PublishError
-    from . import jsonformat, store
-
-    engine = engine_for(db, config)
-    with engine.connect() as conn:
-        try:
-            status = control.indicator_status(conn, measure_id)
-        except PublishError as exc:
-            err.print(f"[red]{exc.message}[/red] ({exc.message_en})")
-            raise typer.Exit(1) from None
-        d, findings = store.check_stored(conn, measure_id)
-        versions = store.history(conn, measure_id)
-        log = control.log_entries(conn, measure_id=measure_id, limit=20)
-    if as_json:
-        typer.echo(json.dumps({
-            **_status_dict(status), "description": jsonformat.to_dict(d) if d else None,
-            "findings": [f.as_dict() for f in findings],
-            "versions": [{"version": f"{v.version[0]}.{v.version[1]}", "createdBy": v.created_by, "createdAt": v.created_at.isoformat()} for v in versions],
-            "log": log,
-        }, ensure_ascii=False, indent=2))
-        return
-    out.print(f"[bold]{status.measure_id} {status.title}[/bold]  läge: [bold]{status.state.value}[/bold]")
-    if d is None:
-        out.print("[yellow]Ingen beskrivning i katalogen; indikatorn kan inte publiceras.[/yellow]")
-    else:
-        out.print(f"Beskrivning version {d.version_text} ({d.unit_type.value}, {d.indicator_type.value}, "
-                  f"eftersträvansvärt: {d.direction.value})")
-        out.print(d.description)
-        from .model import OPTIONAL_TEXTS, REQUIRED_TEXTS
-
-        for key, label in REQUIRED_TEXTS + OPTIONAL_TEXTS:
-            if d.texts.get(key):
-                out.print(f"[bold]{label.capitalize()}:[/bold] {d.texts[key]}")
-    for r in status.rules:
-        where = "hela indikatorn" if r.period_start is None else f"{r.period_start}–{r.period_end}"
-        out.print(f"Regel {where}: {r.level.value} ({r.changed_by}, {r.changed_at:%Y-%m-%d %H:%M}: {r.reason})")
-    for e in log:
-        out.print(f"[dim]{e['at'][:19]} {e['actor']} {e['action']} {e['before']} → {e['after']}: {e['reason']}[/dim]")
-    print_findings(findings)
-
-
-@catalog_app.command("log")
-def log_cmd(
-    measure_id: Annotated[Optional[str], typer.Argument(help="Bara denna indikator.")] = None,
-    limit: Annotated[int, typer.Option("--limit", min=1, max=10000)] = 50,
-    db: DbOpt = None,
-    config: ConfigOpt = None,
-) -> None:
-    """Publiceringsloggen: vem, när, vad och varför. (The publication log.)"""
-    from ..publish import control
-
-    engine = engine_for(db, config)
-    with engine.connect() as conn:
-        entries = control.log_entries(conn, measure_id=measure_id, limit=limit)
-    for e in entries:
-        what = e["measureId"] or f"batch {e['batchId']}"
-        period = f" {e['periodStart']}–{e['periodEnd']}" if e["periodStart"] else ""
-        typer.echo(f"{e['at'][:19]}  {e['actor']}  {e['action']}  {what}{period}  {e['before']} -> {e['after']}  {e['reason']}")
-
-
-def register(app: typer.Typer) -> None:
-    """Add ``catalog`` and the batch approval commands of ``import``."""
-    from ..publish.cli import register_import_commands
-
-    app.add_typer(catalog_app, name="catalog")
-    register_import_commands(app)

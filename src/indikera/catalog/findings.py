@@ -181,7 +181,43 @@ MESSAGES: dict[str, tuple[str, str, str, str]] = {
         "The list ({label}) is empty.",
         "Give at least one value for {label}.",
     ),
+    "VERSION_COMPUTATION": (
+        "Beräkningen ändras ({field_name}) från version {previous} till {version}; en ändrad beräkning kräver en ny huvudversion.",
+        "Ge beskrivningen huvudversion {next_major}.0, eller behåll {field_name} som i version {previous}.",
+        "The computation changes ({field_name}) from version {previous} to {version}; a changed computation needs a new major version.",
+        "Give the description major version {next_major}.0, or keep {field_name} as in version {previous}.",
+    ),
+    "SUB_MEASURE_STRANDED": (
+        "Huvudversion {version} av {mid} lämnar det publicerade delmåttet {sub} kvar på huvudversion {sub_version}.",
+        "Lägg delmåttet {sub} i samma fil med huvudversion {version}, eller avpublicera det först.",
+        "Major version {version} of {mid} leaves the published sub-measure {sub} behind at major version {sub_version}.",
+        "Put the sub-measure {sub} in the same file at major version {version}, or de-publish it first.",
+    ),
+    "TEXT_CONTROL_CHAR": (
+        "Texten innehåller ett otillåtet tecken ({char}) vid position {position}.",
+        "Ta bort tecknet; bara radbrytning och tabb är tillåtna, och bara i längre texter.",
+        "The text contains a character that is not allowed ({char}) at position {position}.",
+        "Remove the character; only line feed and tab are allowed, and only in long texts.",
+    ),
+    "TEXT_MARKUP": (
+        "Texten innehåller märkkod ({value}); beskrivningar är ren text.",
+        "Skriv texten utan HTML: inga taggar (<…>) eller teckenentiteter (&…;); skriv t.ex. \"< 5\" med mellanslag.",
+        "The text contains markup ({value}); descriptions are plain text.",
+        "Write the text without HTML: no tags (<…>) or character references (&…;); write e.g. \"< 5\" with a space.",
+    ),
+    "TEXT_TOO_LONG": (
+        "Texten ({label}) är {chars} tecken lång; högst {max_chars} är tillåtet.",
+        "Korta texten till högst {max_chars} tecken.",
+        "The text ({label}) is {chars} characters long; at most {max_chars} are allowed.",
+        "Shorten the text to at most {max_chars} characters.",
+    ),
     # --- warnings (style) ---
+    "SUB_MEASURE_BEHIND": (
+        "Huvudversion {version} av {mid} lämnar delmåttet {sub} kvar på huvudversion {sub_version}; det kan inte publiceras förrän det följer med.",
+        "Lägg delmåttet {sub} i samma fil med huvudversion {version}.",
+        "Major version {version} of {mid} leaves the sub-measure {sub} behind at major version {sub_version}; it cannot be published until it follows.",
+        "Put the sub-measure {sub} in the same file at major version {version}.",
+    ),
     "TITLE_LENGTH": (
         "Titeln är {chars} tecken lång; den visas som diagramrubrik och bör vara högst {max_chars}.",
         "Korta titeln och flytta detaljer till beskrivningen.",

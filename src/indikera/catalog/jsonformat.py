@@ -8,61 +8,18 @@ in a fixed order and leaves out absent optional fields, so export → import →
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Callable
-from datetime import date
-from enum import Enum
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
-from ..domain.indicators import Frequency, MeasureKind, Sex, UnitType
-from ..domain.organisations import OrgType
+from .description_parser import FIELDS, REQUIRED_FIELDS, DescriptionParser, check_keys
 from .findings import Finding, error
-from .model import (
-    OPTIONAL_TEXTS,
-    REQUIRED_TEXTS,
-    Description,
-    Direction,
-    IndicatorType,
-    Person,
-    RegionAssignment,
-    Target,
-    TargetLevel,
-    ValueRange,
-)
+from .model import OPTIONAL_TEXTS, REQUIRED_TEXTS, Description, Person, Target, ValueRange
 
 FORMAT = "indikera-catalogue/1"
+SCHEMA = Path(__file__).with_name("schema") / "catalog.schema.json"  # the format's JSON Schema
 MAX_BYTES = 20_000_000  # a catalogue of thousands of indicators is a few MB
 
-_DATE = re.compile(r"^(19|20)\d\d-(0[1-9]|1[012])-(0[1-9]|[12]\d|3[01])$")
-
-# Field order of one description in the file (also the order ``dump`` writes).
-FIELDS: tuple[str, ...] = (
-    "measureId", "versionMajor", "versionMinor", "title", "shortTitle", "description", "purpose", "sources",
-    "direction", "indicatorType", "unitType", "measureKind", "unit", "numerator", "denominator",
-    "valueDefinition", "inclusionCriteria", "exclusionCriteria", "measuringFrequencies",
-    "organisationalLevels", "validFrom", "validTo", "owner", "authors", "groups", "keywords", "targets",
-    "valueRange", "parentMeasureId", "sex", "displayThreshold", "regionAssignment", "texts",
-)
-REQUIRED_FIELDS: dict[str, str] = {
-    "measureId": "KIK-id",
-    "versionMajor": "huvudversion",
-    "versionMinor": "delversion",
-    "title": "titel",
-    "shortTitle": "mått (axeletikett)",
-    "description": "beskrivning",
-    "purpose": "syfte",
-    "sources": "källa",
-    "direction": "eftersträvansvärt värde",
-    "indicatorType": "typ av indikator",
-    "unitType": "enhetstyp",
-    "measureKind": "måttyp",
-    "measuringFrequencies": "mätfrekvenser",
-    "organisationalLevels": "resultatenhetsnivåer",
-    "validFrom": "giltig från",
-    "owner": "ägare",
-    "texts": "texter",
-}
-TEXT_FIELDS = ("title", "shortTitle", "description", "purpose")  # missing → "" and judged by validation
 
 
 class _Dup(dict):
@@ -83,6 +40,13 @@ def _pairs(pairs: list[tuple[str, Any]]) -> dict:
 
 def loads(text: str | bytes) -> tuple[list[Description], list[Finding]]:
     """Parse a catalogue file. Returns the descriptions it could build and every format finding."""
+    entries, findings = loads_entries(text)
+    return [d for _, d in entries], findings
+
+
+def loads_entries(text: str | bytes) -> tuple[list[tuple[str, Description]], list[Finding]]:
+    """As ``loads``, each description with its path in the file (``indicators[i]``): after an entry that
+    could not be read, the i-th description built is no longer the file's i-th entry."""
     if len(text) > MAX_BYTES:
         return [], [error("FORMAT_TOO_DEEP", "$")]
     try:
@@ -91,7 +55,7 @@ def loads(text: str | bytes) -> tuple[list[Description], list[Finding]]:
         return [], [error("FORMAT_TOO_DEEP", "$")]
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         return [], [error("FORMAT_JSON", "$", detail=_json_error(exc))]
-    return parse(doc)
+    return parse_entries(doc)
 
 
 def _json_error(exc: Exception) -> str:
@@ -101,220 +65,24 @@ def _json_error(exc: Exception) -> str:
 
 
 def parse(doc: Any) -> tuple[list[Description], list[Finding]]:
+    entries, findings = parse_entries(doc)
+    return [d for _, d in entries], findings
+
+
+def parse_entries(doc: Any) -> tuple[list[tuple[str, Description]], list[Finding]]:
     findings: list[Finding] = []
     if not isinstance(doc, dict) or doc.get("format") != FORMAT or not isinstance(doc.get("indicators"), list):
         return [], [error("FORMAT_ROOT", "$", format=FORMAT)]
-    _check_keys(doc, ("format", "indicators"), "$", findings, None)
-    out: list[Description] = []
+    check_keys(doc, ("format", "indicators"), "$", findings, None)
+    out: list[tuple[str, Description]] = []
     for i, item in enumerate(doc["indicators"]):
-        d = _Parser(f"indicators[{i}]", findings).description(item)
+        path = f"indicators[{i}]"
+        d = DescriptionParser(path, findings).description(item)
         if d is not None:
-            out.append(d)
+            out.append((path, d))
     return out, findings
 
 
-def _check_keys(obj: dict, allowed: tuple[str, ...], path: str, findings: list[Finding], mid: str | None) -> None:
-    for k in getattr(obj, "duplicates", []):
-        findings.append(error("FORMAT_DUPLICATE_KEY", f"{path}.{k}", mid))
-    for k in obj:
-        if k not in allowed:
-            findings.append(error("FORMAT_UNKNOWN_FIELD", f"{path}.{k}", mid, allowed=", ".join(allowed)))
-
-
-_TYPE_NAMES = {str: "text", int: "heltal", float: "tal", list: "lista", dict: "objekt", bool: "sant/falskt"}
-
-
-def _type_name(value: Any) -> str:
-    if value is None:
-        return "null"
-    return _TYPE_NAMES.get(type(value), type(value).__name__)
-
-
-class _Parser:
-    """Parses one description, collecting findings instead of stopping at the first problem."""
-
-    def __init__(self, path: str, findings: list[Finding]) -> None:
-        self.path = path
-        self.findings = findings
-        self.mid: str | None = None
-        self.ok = True
-
-    def fail(self, code: str, field: str, **params: object) -> None:
-        self.ok = False
-        self.findings.append(error(code, f"{self.path}.{field}" if field else self.path, self.mid, **params))
-
-    def description(self, obj: Any) -> Description | None:
-        if not isinstance(obj, dict):
-            self.fail("FORMAT_TYPE", "", expected="objekt", actual=_type_name(obj))
-            return None
-        mid = obj.get("measureId")
-        self.mid = mid if isinstance(mid, str) else None
-        _check_keys(obj, FIELDS, self.path, self.findings, self.mid)
-        for key, label in REQUIRED_FIELDS.items():
-            if obj.get(key) is None and key not in TEXT_FIELDS:
-                self.fail("REQUIRED", key, label=label)
-        if any(f.code in ("FORMAT_UNKNOWN_FIELD", "FORMAT_DUPLICATE_KEY") and f.field.startswith(self.path + ".") for f in self.findings):
-            self.ok = False
-        g = obj.get
-        values = dict(
-            measure_id=self.string(g("measureId"), "measureId"),
-            version_major=self.integer(g("versionMajor"), "versionMajor"),
-            version_minor=self.integer(g("versionMinor"), "versionMinor"),
-            title=self.string(g("title", ""), "title"),
-            short_title=self.string(g("shortTitle", ""), "shortTitle"),
-            description=self.string(g("description", ""), "description"),
-            purpose=self.string(g("purpose", ""), "purpose"),
-            sources=self.strings(g("sources"), "sources"),
-            direction=self.enum(Direction, g("direction"), "direction"),
-            indicator_type=self.enum(IndicatorType, g("indicatorType"), "indicatorType"),
-            unit_type=self.enum(UnitType, g("unitType"), "unitType"),
-            measure_kind=self.enum(MeasureKind, g("measureKind"), "measureKind"),
-            unit=self.string(g("unit"), "unit"),
-            numerator=self.string(g("numerator"), "numerator"),
-            denominator=self.string(g("denominator"), "denominator"),
-            value_definition=self.string(g("valueDefinition"), "valueDefinition"),
-            inclusion_criteria=self.string(g("inclusionCriteria"), "inclusionCriteria"),
-            exclusion_criteria=self.string(g("exclusionCriteria"), "exclusionCriteria"),
-            frequencies=self.enums(Frequency, g("measuringFrequencies"), "measuringFrequencies"),
-            levels=self.enums(OrgType, g("organisationalLevels"), "organisationalLevels"),
-            valid_from=self.date(g("validFrom"), "validFrom"),
-            valid_to=self.date(g("validTo"), "validTo"),
-            owner=self.person(g("owner"), "owner"),
-            authors=self.items(g("authors"), "authors", self.person),
-            groups=self.strings(g("groups"), "groups") or (),
-            keywords=self.strings(g("keywords"), "keywords") or (),
-            targets=self.items(g("targets"), "targets", self.target),
-            value_range=self.value_range(g("valueRange"), "valueRange"),
-            parent_measure_id=self.string(g("parentMeasureId"), "parentMeasureId"),
-            sex=self.enum(Sex, g("sex"), "sex"),
-            display_threshold=self.integer(g("displayThreshold"), "displayThreshold"),
-            region_assignment=self.enum(RegionAssignment, g("regionAssignment"), "regionAssignment"),
-            texts=self.texts(g("texts"), "texts"),
-        )
-        if not self.ok:
-            return None
-        return Description(**values)
-
-    # --- typed readers: None stays None (absence is judged by REQUIRED above or by validation) ---
-    def string(self, value: Any, field: str) -> Any:
-        if value is None or isinstance(value, str):
-            return value
-        self.fail("FORMAT_TYPE", field, expected="text", actual=_type_name(value))
-        return None
-
-    def integer(self, value: Any, field: str) -> Any:
-        if value is None or (isinstance(value, int) and not isinstance(value, bool)):
-            return value
-        self.fail("FORMAT_TYPE", field, expected="heltal", actual=_type_name(value))
-        return None
-
-    def number(self, value: Any, field: str) -> Any:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            if value != value or value in (float("inf"), float("-inf")):
-                self.fail("FORMAT_TYPE", field, expected="ändligt tal", actual=str(value))
-                return None
-            return float(value)
-        if value is not None:
-            self.fail("FORMAT_TYPE", field, expected="tal", actual=_type_name(value))
-        return None
-
-    def enum(self, cls: type[Enum], value: Any, field: str) -> Any:
-        if value is None:
-            return None
-        try:
-            return cls(value)
-        except (ValueError, TypeError):
-            self.fail("FORMAT_VALUE", field, value=json.dumps(value, ensure_ascii=False)[:40],
-                      allowed=", ".join(str(m.value) for m in cls))
-            return None
-
-    def date(self, value: Any, field: str) -> date | None:
-        if value is None:
-            return None
-        if isinstance(value, str) and _DATE.match(value):
-            try:
-                return date.fromisoformat(value)
-            except ValueError:
-                pass
-        self.fail("FORMAT_DATE", field, value=json.dumps(value, ensure_ascii=False)[:40])
-        return None
-
-    def listed(self, value: Any, field: str) -> list | None:
-        if value is None:
-            return None
-        if not isinstance(value, list):
-            self.fail("FORMAT_TYPE", field, expected="lista", actual=_type_name(value))
-            return None
-        return value
-
-    def strings(self, value: Any, field: str) -> tuple[str, ...] | None:
-        items = self.listed(value, field)
-        if items is None:
-            return None
-        return tuple(self.string(v, f"{field}[{i}]") for i, v in enumerate(items))
-
-    def enums(self, cls: type[Enum], value: Any, field: str) -> tuple | None:
-        items = self.listed(value, field)
-        if items is None:
-            return None
-        return tuple(self.enum(cls, v, f"{field}[{i}]") for i, v in enumerate(items))
-
-    def items(self, value: Any, field: str, read: Callable[[Any, str], Any]) -> tuple:
-        items = self.listed(value, field)
-        return () if items is None else tuple(read(v, f"{field}[{i}]") for i, v in enumerate(items))
-
-    def obj(self, value: Any, field: str, allowed: tuple[str, ...]) -> dict | None:
-        if value is None:
-            return None
-        if not isinstance(value, dict):
-            self.fail("FORMAT_TYPE", field, expected="objekt", actual=_type_name(value))
-            return None
-        before = len(self.findings)
-        _check_keys(value, allowed, f"{self.path}.{field}", self.findings, self.mid)
-        if len(self.findings) > before:
-            self.ok = False
-        return value
-
-    def person(self, value: Any, field: str) -> Person | None:
-        o = self.obj(value, field, ("hsaId", "name"))
-        if o is None:
-            return None
-        if o.get("hsaId") is None:
-            self.fail("REQUIRED", f"{field}.hsaId", label="HSA-id")
-        return Person(self.string(o.get("hsaId"), f"{field}.hsaId"), self.string(o.get("name"), f"{field}.name"))
-
-    def target(self, value: Any, field: str) -> Target | None:
-        o = self.obj(value, field, ("level", "organisation", "value", "validFrom", "validTo", "responsible"))
-        if o is None:
-            return None
-        for key, label in (("level", "målvärdeskod"), ("organisation", "organisation"), ("value", "målvärde"), ("validFrom", "giltig från")):
-            if o.get(key) is None:
-                self.fail("REQUIRED", f"{field}.{key}", label=label)
-        return Target(
-            self.enum(TargetLevel, o.get("level"), f"{field}.level"),
-            self.string(o.get("organisation"), f"{field}.organisation"),
-            self.number(o.get("value"), f"{field}.value"),
-            self.date(o.get("validFrom"), f"{field}.validFrom"),
-            self.date(o.get("validTo"), f"{field}.validTo"),
-            self.string(o.get("responsible"), f"{field}.responsible"),
-        )
-
-    def value_range(self, value: Any, field: str) -> ValueRange | None:
-        o = self.obj(value, field, ("min", "max"))
-        if o is None:
-            return None
-        return ValueRange(self.number(o.get("min"), f"{field}.min"), self.number(o.get("max"), f"{field}.max"))
-
-    def texts(self, value: Any, field: str) -> dict[str, str]:
-        keys = tuple(k for k, _ in REQUIRED_TEXTS + OPTIONAL_TEXTS)
-        o = self.obj(value, field, keys) or {}
-        out: dict[str, str] = {}
-        for key, _ in REQUIRED_TEXTS:
-            out[key] = self.string(o.get(key), f"{field}.{key}") or ""  # missing → "" → TEXT_EMPTY
-        for key, _ in OPTIONAL_TEXTS:
-            if o.get(key) is not None:
-                out[key] = self.string(o.get(key), f"{field}.{key}")
-        return out
 
 
 # ------------------------------------------------------------------ dump
@@ -392,6 +160,16 @@ def dumps(descriptions: list[Description]) -> str:
     return json.dumps(document(descriptions), ensure_ascii=False, indent=2) + "\n"
 
 
+def from_stored(obj: Any, measure_id: str, version: tuple[int, int]) -> tuple[Description, bool]:
+    """A stored document as the model, and whether it is complete (valid in the file format). It is read
+    leniently: a document written by hand or before validation existed still shows what it says (a field
+    that cannot be read is left empty or None). The identity comes from the row, as the store keys it."""
+    parser = DescriptionParser("$", [], lenient=True)
+    d = parser.description(obj if isinstance(obj, dict) else {})
+    assert d is not None
+    return replace(d, measure_id=measure_id, version_major=version[0], version_minor=version[1]), parser.ok
+
+
 def from_dict(obj: dict[str, Any]) -> Description:
     """One stored description document back to the model (stored documents were validated on import)."""
     ds, findings = parse({"format": FORMAT, "indicators": [obj]})
@@ -400,4 +178,4 @@ def from_dict(obj: dict[str, Any]) -> Description:
     return ds[0]
 
 
-__all__ = ["FIELDS", "FORMAT", "MAX_BYTES", "document", "dumps", "from_dict", "loads", "parse", "to_dict"]
+__all__ = ["FIELDS", "FORMAT", "REQUIRED_FIELDS", "MAX_BYTES", "document", "dumps", "from_dict", "from_stored", "loads", "loads_entries", "parse", "parse_entries", "to_dict"]

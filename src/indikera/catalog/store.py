@@ -7,13 +7,14 @@ imported for it. A file with any error writes nothing.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select
 
-from ..store.catalog_tables import indicator_descriptions
+from ..store.catalog_tables import indicator_descriptions, publication_rules
 from ..store.db import writer
 from ..store.repositories import load_indicators, upsert_indicator, utcnow
 from ..store.tables import indicators, measurements
@@ -68,21 +69,65 @@ def loaded_kinds(conn: Connection, measure_ids: Iterable[str] | None = None) -> 
     return dict(out)
 
 
+def published_ids(conn: Connection) -> set[str]:
+    """Measure ids with any rule (indicator-wide or for a period) that lets someone see them."""
+    q = (select(indicators.c.measure_id).select_from(publication_rules.join(indicators, indicators.c.id == publication_rules.c.indicator_id))
+         .where(publication_rules.c.level != "unpublished").distinct())
+    return set(conn.execute(q).scalars())
+
+
 def context(conn: Connection, measure_ids: Iterable[str] | None = None) -> Context:
     ids = None if measure_ids is None else set(measure_ids)
     return Context(
         stored_versions=stored_versions(conn, ids),
         loaded_kinds=loaded_kinds(conn, ids),
         indicators={mid: ind for mid, (_, ind) in load_indicators(conn).items()},
+        published=published_ids(conn),
     )
 
 
+@dataclass(frozen=True)
+class StoredDescription:
+    """One stored description version: the model, when it was stored, and the document as stored (the
+    open data serves it verbatim)."""
+
+    description: Description
+    created_at: datetime  # UTC
+    document: dict[str, Any]
+    complete: bool  # valid in the file format (as the catalogue writes it); else read leniently
+
+
+def description_versions(conn: Connection, measure_ids: Iterable[str] | None = None) -> dict[str, list[StoredDescription]]:
+    """Every stored version of each description, newest (highest major.minor) first, by measure id: the one
+    reader of ``indicator_descriptions`` for everything that shows descriptions (web, open data, publication).
+    Documents are read leniently (``jsonformat.from_stored``), so an old or hand-written one still shows."""
+    d = indicator_descriptions
+    q = select(d.c.measure_id, d.c.version_major, d.c.version_minor, d.c.document, d.c.created_at)
+    if measure_ids is not None:
+        q = q.where(d.c.measure_id.in_(sorted(set(measure_ids))))
+    out: dict[str, list[StoredDescription]] = defaultdict(list)
+    for r in conn.execute(q.order_by(d.c.measure_id, d.c.version_major.desc(), d.c.version_minor.desc())):
+        doc = r.document if isinstance(r.document, dict) else {}
+        version = (r.version_major, r.version_minor)
+        description, complete = jsonformat.from_stored(doc, r.measure_id, version)
+        created = r.created_at if r.created_at.tzinfo else r.created_at.replace(tzinfo=UTC)  # SQLite: naive UTC
+        out[r.measure_id].append(StoredDescription(description, created.astimezone(UTC), doc, complete))
+    return dict(out)
+
+
+def latest_stored(conn: Connection, measure_ids: Iterable[str] | None = None) -> dict[str, StoredDescription]:
+    return {mid: versions[0] for mid, versions in sorted(description_versions(conn, measure_ids).items())}
+
+
 def latest_descriptions(conn: Connection, measure_ids: Iterable[str] | None = None) -> dict[str, Description]:
-    """The newest version of each description, by measure id."""
-    out: dict[str, Description] = {}
-    for mid, versions in stored_versions(conn, measure_ids).items():
-        out[mid] = jsonformat.from_dict(versions[max(versions)])
-    return dict(sorted(out.items()))
+    """The newest version of each description, by measure id, for the catalogue's own judging and export:
+    a stored document that is not complete is an error here (as it always was), not a partial model."""
+    out = {}
+    for mid, s in latest_stored(conn, measure_ids).items():
+        if not s.complete:
+            raise ValueError(f"stored description {mid} {s.description.version_text} is not valid")
+        out[mid] = s.description
+    return out
 
 
 def latest_description(conn: Connection, measure_id: str) -> Description | None:
@@ -139,25 +184,33 @@ def save(conn: Connection, descriptions: list[Description], actor: str) -> Impor
     return result
 
 
-def import_text(engine: Engine, text: str | bytes, actor: str) -> ImportResult:
-    """Import a catalogue file: parse and judge everything, then write all of it or nothing."""
+def import_text(engine: Engine, text: str | bytes, actor: str,
+                on_written: Callable[[Connection, ImportResult], None] | None = None) -> ImportResult:
+    """Import a catalogue file: parse and judge everything, then write all of it or nothing.
+
+    ``on_written`` runs inside the import's transaction once the descriptions are written, so that what
+    records the change (the audit row) commits or rolls back with it.
+    """
     descriptions, findings = jsonformat.loads(text)
     if has_errors(findings):
         return ImportResult(findings=findings)
     with writer(engine).begin() as conn:
         result = save(conn, descriptions, actor)  # writes nothing when it finds an error
         result.findings = findings + result.findings
+        if result.written and on_written is not None:
+            on_written(conn, result)
     return result
 
 
 def validate_text(engine: Engine | None, text: str | bytes) -> list[Finding]:
     """Judge a file without writing; with an engine, against the stored catalogue and results too."""
-    descriptions, findings = jsonformat.loads(text)
+    entries, findings = jsonformat.loads_entries(text)
+    descriptions, paths = [d for _, d in entries], [p for p, _ in entries]  # paths: entries that failed are skipped
     if engine is None:
-        return findings + validate(descriptions)
+        return findings + validate(descriptions, paths=paths)
     with engine.connect() as conn:
         mids = {d.measure_id for d in descriptions} | {d.parent_measure_id for d in descriptions if d.parent_measure_id}
-        return findings + validate(descriptions, context(conn, mids))
+        return findings + validate(descriptions, context(conn, mids), paths=paths)
 
 
 def validate_stored(conn: Connection) -> list[Finding]:
@@ -179,14 +232,17 @@ def export_text(conn: Connection, measure_ids: Iterable[str] | None = None, *, a
 
 __all__ = [
     "ImportResult",
+    "StoredDescription",
     "VersionInfo",
     "check_stored",
     "context",
+    "description_versions",
     "export_text",
     "history",
     "import_text",
     "latest_description",
     "latest_descriptions",
+    "latest_stored",
     "loaded_kinds",
     "save",
     "stored_versions",

@@ -14,8 +14,9 @@ from typing import Any
 from ..domain.errors import DomainError
 from ..domain.indicators import Frequency, Indicator, MeasureKind, check_measure_id
 from .findings import Finding, error, warning
-from .jsonformat import to_dict
 from .model import OPTIONAL_TEXTS, REQUIRED_TEXTS, Description
+from .text_rules import MAX_SHORT_TITLE, MAX_TITLE, judge_characters
+from .version_rules import computation_findings, is_unchanged, stranded_findings, version_findings
 
 # --- thresholds (docs/catalogue.md, "Editorial rules") ---
 MIN_TEXT_CHARS = 40  # the five required texts (coverage, dropout, reporting, interpretation, sources of error)
@@ -23,8 +24,8 @@ MIN_TEXT_WORDS = 6
 MIN_PROSE_CHARS = 30  # description, purpose, numerator, denominator, value definition
 MIN_PROSE_WORDS = 4
 MIN_TITLE_CHARS = 5
-MAX_TITLE_CHARS = 80  # warning: the title is a chart heading
-MAX_SHORT_TITLE_CHARS = 40  # warning: the short title is an axis label
+MAX_TITLE_CHARS = 80  # warning: the title is a chart heading (an error above text_rules.MAX_TITLE)
+MAX_SHORT_TITLE_CHARS = 40  # warning: the short title is an axis label (an error above text_rules.MAX_SHORT_TITLE)
 
 _HSA_ID = re.compile(r"^SE\d{10}-[A-Za-z0-9]{1,31}$")
 # Texts that say nothing, compared after lower-casing and removing punctuation.
@@ -45,6 +46,7 @@ class Context:
     stored_versions: dict[str, dict[tuple[int, int], dict[str, Any]]] = field(default_factory=dict)
     loaded_kinds: dict[str, set[str]] = field(default_factory=dict)  # measure id → kinds of stored results
     indicators: dict[str, Indicator] = field(default_factory=dict)  # stored identities (parents)
+    published: set[str] = field(default_factory=set)  # measure ids with a restricted or open rule
 
 
 def normalised(text: str) -> str:
@@ -80,21 +82,37 @@ def validate(descriptions: list[Description], ctx: Context | None = None, *, pat
     ctx = ctx or Context()
     paths = paths or [f"indicators[{i}]" for i in range(len(descriptions))]
     in_set: dict[str, Description] = {}
+    latest: dict[str, tuple[Description, str]] = {}
+    file_versions: dict[str, set[tuple[int, int]]] = {}
     findings: list[Finding] = []
-    seen: dict[tuple[str, tuple[int, int]], int] = {}
-    for i, d in enumerate(descriptions):
+    seen: dict[tuple[str, tuple[int, int]], str] = {}
+    for d, path in zip(descriptions, paths):
         key = (d.measure_id, d.version)
         if key in seen:
-            findings.append(error("DUPLICATE_VERSION", paths[i], d.measure_id, mid=d.measure_id, version=d.version_text, first=seen[key]))
-        seen.setdefault(key, i)
+            findings.append(error("DUPLICATE_VERSION", path, d.measure_id, mid=d.measure_id, version=d.version_text, first=seen[key]))
+        seen.setdefault(key, path)
+        file_versions.setdefault(d.measure_id, set()).add(d.version)
         if d.measure_id not in in_set or in_set[d.measure_id].version < d.version:
             in_set[d.measure_id] = d
+            latest[d.measure_id] = (d, path)
     for d, path in zip(descriptions, paths):
-        findings.extend(validate_one(d, ctx, path, in_set))
+        stored = ctx.stored_versions.get(d.measure_id) or {}
+        if is_unchanged(d, stored):
+            continue  # stored already as it is: skipped on import, so not judged again
+        findings.extend(validate_one(d, ctx, path, in_set, file_versions=file_versions))
+    findings += computation_findings(descriptions, paths, ctx.stored_versions)
+    subs: dict[str, list[str]] = {}
+    for mid, ind in ctx.indicators.items():
+        if ind.parent_measure_id is not None:
+            subs.setdefault(ind.parent_measure_id, []).append(mid)
+    findings += stranded_findings(latest, {mid: ind.version for mid, ind in ctx.indicators.items()}, subs, ctx.published)
     return findings
 
 
-def validate_one(d: Description, ctx: Context, path: str = "indicator", siblings: dict[str, Description] | None = None) -> list[Finding]:
+def validate_one(d: Description, ctx: Context, path: str = "indicator", siblings: dict[str, Description] | None = None,
+                 *, file_versions: dict[str, set[tuple[int, int]]] | None = None) -> list[Finding]:
+    """One description's findings; ``siblings`` are the newest descriptions of the same file by measure id,
+    ``file_versions`` every version of each measure id in the file (to judge an older sub-measure version)."""
     siblings = siblings or {}
     mid = d.measure_id
     out: list[Finding] = []
@@ -109,17 +127,18 @@ def validate_one(d: Description, ctx: Context, path: str = "indicator", siblings
         f(error("MEASURE_ID", at("measureId"), mid, value=mid))
     if d.version_major < 1 or d.version_minor < 0:
         f(error("VERSION_NUMBER", at("versionMajor"), mid, value=d.version_text))
-    out += _versions(d, ctx, at)
+    out += version_findings(d, ctx.stored_versions.get(mid) or {}, at)
+    out += judge_characters(d, at)
 
     # --- prose fields ---
     if len(d.title.strip()) < MIN_TITLE_CHARS:
         code = "TEXT_EMPTY" if not d.title.strip() else "TEXT_TOO_SHORT"
         f(error(code, at("title"), mid, label="titel", chars=len(d.title.strip()), words=len(d.title.split()), min_chars=MIN_TITLE_CHARS, min_words=1))
-    elif len(d.title) > MAX_TITLE_CHARS:
+    elif MAX_TITLE_CHARS < len(d.title) <= MAX_TITLE:  # longer: TEXT_TOO_LONG (text_rules)
         f(warning("TITLE_LENGTH", at("title"), mid, chars=len(d.title), max_chars=MAX_TITLE_CHARS))
     if not d.short_title.strip():
         f(error("TEXT_EMPTY", at("shortTitle"), mid, label="mått (axeletikett)", min_chars=1, min_words=1))
-    elif len(d.short_title) > MAX_SHORT_TITLE_CHARS:
+    elif MAX_SHORT_TITLE_CHARS < len(d.short_title) <= MAX_SHORT_TITLE:
         f(warning("SHORT_TITLE_LENGTH", at("shortTitle"), mid, chars=len(d.short_title), max_chars=MAX_SHORT_TITLE_CHARS))
     prose = dict(min_chars=MIN_PROSE_CHARS, min_words=MIN_PROSE_WORDS)
     out += judge_text(d.description, at("description"), "beskrivning", mid, **prose)
@@ -170,25 +189,12 @@ def validate_one(d: Description, ctx: Context, path: str = "indicator", siblings
     if d.display_threshold is not None and d.display_threshold < 0:
         f(error("THRESHOLD", at("displayThreshold"), mid, value=d.display_threshold))
     out += _targets(d, at)
-    out += _sub_measure(d, ctx, siblings, at)
+    out += _sub_measure(d, ctx, siblings, at, file_versions or {})
     if not d.keywords:
         f(warning("KEYWORDS_MISSING", at("keywords"), mid))
     if not d.groups:
         f(warning("GROUPS_MISSING", at("groups"), mid))
     return out
-
-
-def _versions(d: Description, ctx: Context, at) -> list[Finding]:
-    stored = ctx.stored_versions.get(d.measure_id) or {}
-    if not stored:
-        return []
-    latest = max(stored)
-    if d.version < latest:
-        return [error("VERSION_BACKWARDS", at("versionMinor" if d.version_major == latest[0] else "versionMajor"), d.measure_id,
-                      version=d.version_text, stored=f"{latest[0]}.{latest[1]}")]
-    if d.version in stored and stored[d.version] != to_dict(d):
-        return [error("VERSION_NOT_BUMPED", at("versionMinor"), d.measure_id, version=d.version_text)]
-    return []
 
 
 def _targets(d: Description, at) -> list[Finding]:
@@ -211,7 +217,8 @@ def _targets(d: Description, at) -> list[Finding]:
     return out
 
 
-def _sub_measure(d: Description, ctx: Context, siblings: dict[str, Description], at) -> list[Finding]:
+def _sub_measure(d: Description, ctx: Context, siblings: dict[str, Description], at,
+                 file_versions: dict[str, set[tuple[int, int]]]) -> list[Finding]:
     mid, parent = d.measure_id, d.parent_measure_id
     if parent is None and d.sex is None:
         return []
@@ -233,6 +240,12 @@ def _sub_measure(d: Description, ctx: Context, siblings: dict[str, Description],
         return [error("SUB_MEASURE", at("parentMeasureId"), mid, detail=f"huvudmåttet {parent} finns varken i filen eller i katalogen")]
     if p_parent is not None:
         return [error("SUB_MEASURE", at("parentMeasureId"), mid, detail=f"{parent} är själv ett delmått")]
+
+    def versions(m: str) -> set[tuple[int, int]]:
+        return set(file_versions.get(m, ())) | set(ctx.stored_versions.get(m, {}))
+
+    if any(v > d.version for v in versions(mid)) and d.version_major in {v[0] for v in versions(parent)}:
+        return []  # an older version (a history being restored): its parent had that major then
     if p_major != d.version_major:
         return [error("SUB_MEASURE_VERSION", at("versionMajor"), mid, version=d.version_major, parent_version=p_major)]
     return []

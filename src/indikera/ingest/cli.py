@@ -6,7 +6,6 @@ Other areas attach commands to :data:`import_app` (e.g. ``import approve`` from 
 
 from __future__ import annotations
 
-import getpass
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -22,7 +21,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from ..cli_support import ConfigOption, DbOption, migrated_engine
+from ..cli_support import ByOption, ConfigOption, DbOption, actor_of, fail, migrated_engine
 
 import_app = typer.Typer(
     help="Importera registerresultat (VIS-filer CSV/XLSX, JSON) och visa importhistorik. "
@@ -39,14 +38,20 @@ def _engine(db: str | None, config: Path | None):
 
 @import_app.command("results")
 def results(
-    file: Annotated[Path, typer.Argument(help="VIS flat file (.csv, .xlsx) or JSON (.json).")],
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and show what would change; write nothing.")] = False,
-    registry: Annotated[Optional[str], typer.Option("--registry", help="Expected RegisterHSAID; other files are rejected.")] = None,
-    actor: Annotated[Optional[str], typer.Option("--actor", help="Who imports (default: the OS user).")] = None,
+    file: Annotated[Path, typer.Argument(help="VIS-fil (.csv, .xlsx) eller JSON (.json). (VIS flat file or JSON.)")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Granska och visa vad som skulle ändras; skriv inget. "
+                                                            "(Validate and show what would change; write nothing.)")] = False,
+    registry: Annotated[Optional[str], typer.Option("--registry", help="Förväntat RegisterHSAID; andra filer avvisas. "
+                                                                        "(Expected RegisterHSAID; other files are rejected.)")] = None,
+    by: ByOption = None,
+    actor: Annotated[Optional[str], typer.Option("--actor", hidden=True, help="Föråldrat namn på --by. "
+                                                                               "(Deprecated name of --by.)")] = None,
     db: DbOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Validera hela filen och skriv allt eller inget. (Validate the whole file, then write all or nothing.)"""
+    if actor is not None:
+        console.print("[yellow]--actor är föråldrat; använd --by.[/yellow] (--actor is deprecated; use --by.)")
     from sqlalchemy.exc import DBAPIError
 
     from .importer import apply, validate
@@ -79,12 +84,10 @@ def results(
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=console, transient=True) as progress:
             task = progress.add_task("Skriver", total=plan.rows)
-            result = apply(engine, plan, settings, actor=actor or getpass.getuser(), dry_run=dry_run,
+            result = apply(engine, plan, settings, actor=actor_of(by or actor), dry_run=dry_run,
                            progress=lambda _s, n: progress.advance(task, n))
     except (ImportWriteError, DBAPIError) as exc:  # the transaction was rolled back
-        console.print(f"[red]Databasen avvisade skrivningen: {exc}. Inget har skrivits.[/red] "
-                      "(The database refused the write. Nothing was written.)", highlight=False)
-        raise typer.Exit(1) from None
+        raise fail(exc if isinstance(exc, ImportWriteError) else ImportWriteError(exc.orig or exc)) from None
     finally:
         plan.spool.close()
     summary = (f"tillagda {result.added}, ändrade {result.changed}, borttagna {result.removed}, oförändrade {result.unchanged}; "
@@ -100,8 +103,8 @@ def results(
 
 @import_app.command("history")
 def history(
-    registry: Annotated[Optional[str], typer.Option("--registry", help="Only this RegisterHSAID.")] = None,
-    limit: Annotated[int, typer.Option("--limit", min=1, help="Newest N batches.")] = 50,
+    registry: Annotated[Optional[str], typer.Option("--registry", help="Bara detta RegisterHSAID. (Only this RegisterHSAID.)")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="De N senaste omgångarna. (The newest N batches.)")] = 50,
     db: DbOption = None,
     config: ConfigOption = None,
 ) -> None:
@@ -122,8 +125,8 @@ def history(
 
 @import_app.command("diff")
 def diff(
-    batch: Annotated[int, typer.Argument(help="Batch id (see indikera import history).")],
-    limit: Annotated[int, typer.Option("--limit", min=1, help="Show at most N changes.")] = 200,
+    batch: Annotated[int, typer.Argument(help="Omgångens nummer (se indikera import history). (Batch id; see indikera import history.)")],
+    limit: Annotated[int, typer.Option("--limit", min=1, help="Visa högst N ändringar. (Show at most N changes.)")] = 200,
     db: DbOption = None,
     config: ConfigOption = None,
 ) -> None:
@@ -165,8 +168,3 @@ def _value_text(s: dict) -> str:
     if kind == "cohort":
         return f"antal {_fmt(s.get('cohort'))}"
     return f"saknas ({s.get('reason_code')})"
-
-
-def register(app: typer.Typer) -> None:
-    """Add this area's command group(s) to the main ``indikera`` app."""
-    app.add_typer(import_app, name="import")

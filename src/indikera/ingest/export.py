@@ -1,6 +1,8 @@
 """Write measurements in the import formats (VIS CSV/XLSX, JSON): the inverse of the importer.
 
 Used for round trips, test files and the benchmark, and by anyone who wants a VIS file of stored values.
+CSV and XLSX text cells go through ``domain.spreadsheet.safe_cell`` (a leading ``=``, ``+``, ``-``, ``@``
+gets a ``'``: never a formula in a spreadsheet); number cells and JSON are written as they are.
 """
 
 from __future__ import annotations
@@ -13,7 +15,20 @@ from pathlib import Path
 from ..domain.measurements import Cohort, Continuous, Measurement, Missing, Proportion
 from ..domain.organisations import OrgType
 from ..domain.periods import format_date
+from ..domain.spreadsheet import safe_cell
 from .sources import COLUMNS, JSON_FORMAT, KEEP
+
+
+# Columns holding text; every other VIS column holds a number written by ``_n``.
+TEXT_COLUMNS = frozenset((
+    "MeasureID", "Version", "ReasonCode", "RegionOrganisationId", "RegionName", "MunicipalityOrganisationID",
+    "MunicipalityName", "HospitalName", "HospitalHSAID", "HospitalOrganisationId", "UnitHSAID", "UnitName",
+    "CountryName", "RegisterHSAID", "RegisterNamn",
+))
+
+
+def _cells(row: dict[str, str], columns: tuple[str, ...]) -> list[str]:
+    return [safe_cell(row[c]) if c in TEXT_COLUMNS else row[c] for c in columns]
 
 
 def _n(v: float | None) -> str:
@@ -72,7 +87,7 @@ def write_csv(path: Path, items: Iterable[Measurement], *, delimiter: str = ";",
         w.writerow(columns)
         for m in items:
             row = vis_row(m)
-            w.writerow([row[c] for c in columns])
+            w.writerow(_cells(row, columns))
             n += 1
     return n
 
@@ -88,7 +103,7 @@ def write_xlsx(path: Path, items: Iterable[Measurement], *, directive: str | Non
     n = 0
     for m in items:
         row = vis_row(m)
-        ws.append([row[c] or None for c in COLUMNS])
+        ws.append([c or None for c in _cells(row, COLUMNS)])
         n += 1
     wb.save(path)
     return n

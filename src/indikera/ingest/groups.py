@@ -14,11 +14,10 @@ earlier could publish a unit value that, subtracted from that total, reveals a m
 from __future__ import annotations
 
 from dataclasses import replace
-from hashlib import sha256
 
 from sqlalchemy import Connection, select
 
-from ..domain.checksum import canonical_head, canonical_middle, canonical_tail, result_values, source_text
+from ..domain.checksum import canonical_head, canonical_middle, canonical_tail, hash_text, result_values, source_text
 from ..domain.indicators import Indicator
 from ..domain.measurements import Missing, ReasonCode
 from ..domain.organisations import Organisation
@@ -95,7 +94,7 @@ class GroupWriter:
                 tail = tails[t[ORG]] = canonical_tail(orgs[t[ORG]], self.src_text)
             middle = canonical_middle(result_values(kind, rate, num, den, value, pop, cohort, reason), ci_low, ci_high, sd,
                                       t[COVERAGE], t[EXCLUSIONS], t[REFERENCE], None, None)
-            digest = sha256(f"{head}|{middle}|{tail}".encode()).hexdigest()  # = canonical_text_of(...)
+            digest = hash_text(f"{head}|{middle}|{tail}")  # = content_hash: canonical_text_of(...) from memoised parts
             indicator_id, org_id = self.ids[mid], self.org_ids[t[ORG]]
             row = (indicator_id, t[VERSION], db_start, db_end, org_id, stratum, kind, rate, num, den, value, pop, cohort,
                    reason, ci_low, ci_high, sd, t[COVERAGE], t[EXCLUSIONS], t[REFERENCE], None, None, self.source_id,

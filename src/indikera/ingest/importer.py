@@ -33,14 +33,28 @@ from ..store.tables import measurements
 from . import parallel
 from .problems import Fatal, Problems
 from .rows import RowContext, RowReader
-from .sources import KEEP, REPLACE, Directive, open_table
+from .json_source import read_json
+from .sources import KEEP, REPLACE, Directive, Table, detect_format, read_csv, read_xlsx
 from .groups import GroupWriter
-from .spool import LINE, MID, ORG, STRATUM, FamilySpool
+from .spool import LINE, MID, ORG, STRATUM, FamilySpool, sweep
 from .transaction import IMPORT_LOCK_KEY  # noqa: F401 - re-exported: tests and tools name it here
 from .write_process import session_for
 from .writes import Writer
 
 Progress = Callable[[str, int], None]
+
+
+def open_table(path: Path, problems: Problems, *, max_line_bytes: int, max_json_bytes: int = 512 * 1024 * 1024,
+               settings: Settings | None = None) -> Table:
+    """The reader for the file's format. Here, above both reader modules, so that neither imports the other."""
+    fmt = detect_format(path)
+    if fmt == "xlsx":
+        s = settings or Settings()
+        return read_xlsx(path, problems, max_line_bytes, max_bytes=s.import_xlsx_max_bytes,
+                         max_ratio=s.import_xlsx_max_ratio)
+    if fmt == "json":
+        return read_json(path, problems, max_json_bytes)
+    return read_csv(path, problems, max_line_bytes)
 
 
 @dataclass
@@ -95,12 +109,13 @@ def validate(engine: Engine, path: Path, settings: Settings, *, registry: str | 
              display_name: str | None = None, progress: Progress | None = None) -> Plan:
     """Read and check the whole file; the plan holds every problem or the validated rows (spooled)."""
     name = display_name or path.name
-    plan = Plan(path, name, file_sha256(path), "", Problems(name))
+    sweep(settings.import_spool_dir)  # unmasked rows a killed import left behind
+    plan = Plan(path, name, file_sha256(path), "", Problems(name), spool=FamilySpool(root=settings.import_spool_dir))
     with engine.connect() as conn:
         plan.indicators = load_indicators(conn)
     problems = plan.problems
     try:
-        table = open_table(path, problems, max_line_bytes=settings.import_max_line_bytes)
+        table = open_table(path, problems, max_line_bytes=settings.import_max_line_bytes, settings=settings)
     except Fatal:
         return plan
     plan.fmt, plan.directive = table.fmt, table.directive
@@ -159,7 +174,8 @@ def _check_in_parts(plan: Plan, table, settings: Settings, by_mid: dict[str, Ind
     if registry is None:
         return None
     ran = parallel.validate_in_parts(body, parts, plan.file_name, by_mid, table.decimal_comma, registry,
-                                     progress=(lambda n: progress("read", n)) if progress else None)
+                                     progress=(lambda n: progress("read", n)) if progress else None,
+                                     spool_root=settings.import_spool_dir)
     if ran is None:
         return None
     results, directory = ran

@@ -2,6 +2,11 @@
 
 The document is parsed element by element (``json.JSONDecoder.raw_decode``) so that each row knows the line
 its object starts on, and rows are handed on one at a time.
+
+Hostile documents end in a problem with a line, never in a traceback: nesting too deep for the C decoder
+(its ``RecursionError``, caught per element) is reported where it passes :data:`MAX_DEPTH` levels, a key
+twice in one object (JSON allows it and keeps the last value silently; the catalogue refuses it too) names
+the line of the second key, a NUL byte names its line.
 """
 
 from __future__ import annotations
@@ -15,6 +20,47 @@ from .problems import Fatal, Problems
 from .sources import COLUMNS, EXTRA_JSON_COLUMNS, JSON_FORMAT, KEEP, REPLACE, REQUIRED, Directive, Table
 
 _WS = re.compile(r"[ \t\n\r]*")
+MAX_DEPTH = 64  # a results document needs 3 levels (document, rows, row); the SOAP side allows 64 too
+_STRUCTURE = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+class _Pairs(dict):
+    """An object that had a key more than once: ``duplicates`` names the repeated keys."""
+
+    duplicates: list[str]
+
+
+def _pairs(pairs: list[tuple[str, object]]) -> dict:
+    out = dict(pairs)
+    if len(out) == len(pairs):  # the common case costs one dict and one comparison
+        return out
+    marked = _Pairs(out)
+    seen: set[str] = set()
+    marked.duplicates = [k for k, _ in pairs if k in seen or seen.add(k)]  # type: ignore[func-returns-value]
+    return marked
+
+
+def _too_deep_at(text: str, pos: int) -> int:
+    """Where the value starting at ``pos`` first nests deeper than :data:`MAX_DEPTH` (only called after the
+    decoder gave up on recursion, so the scan ends early)."""
+    depth = 0
+    for m in _STRUCTURE.finditer(text, pos):
+        ch = m.group()
+        if ch in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return m.start()
+        elif ch in "]}":
+            depth -= 1
+            if depth == 0:
+                break
+    return pos
+
+
+def _duplicate_at(text: str, start: int, end: int, key: str) -> int:
+    """Position of the second ``key`` in the object text[start:end] (its start when written with escapes)."""
+    hits = [m.start() for m in re.finditer(re.escape(json.dumps(key)) + r"\s*:", text[start:end])]
+    return start + hits[1] if len(hits) > 1 else start
 
 
 def read_json(path: Path, problems: Problems, max_bytes: int) -> Table:
@@ -24,14 +70,17 @@ def read_json(path: Path, problems: Problems, max_bytes: int) -> Table:
         raise problems.fatal(None, None, "TOO_LARGE", f"JSON-filen är större än {max_bytes} byte – dela upp den",
                              f"the JSON file is larger than {max_bytes} bytes; split it")
     raw = path.read_bytes()
-    if b"\x00" in raw:
-        raise problems.fatal(None, None, "BINARY", "filen innehåller binära data – är det verkligen JSON?",
-                             "the file contains binary data; is it really JSON?")
+    nul = raw.find(b"\x00")
+    if nul >= 0:
+        line = raw.count(b"\n", 0, nul) + 1
+        col = nul - (raw.rfind(b"\n", 0, nul) + 1) + 1
+        raise problems.fatal(line, None, "BINARY", f"filen innehåller binära data (NUL, byte {col} på raden) – är det verkligen JSON?",
+                             f"the file contains binary data (NUL, byte {col} of the line); is it really JSON?")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise problems.fatal(None, None, "ENCODING", "JSON måste vara UTF-8", "JSON must be UTF-8") from None
-    dec = json.JSONDecoder()
+    dec = json.JSONDecoder(object_pairs_hook=_pairs)
 
     def line_of(pos: int) -> int:
         return text.count("\n", 0, pos) + 1
@@ -41,6 +90,11 @@ def read_json(path: Path, problems: Problems, max_bytes: int) -> Table:
 
     def bad(pos: int, sv: str, en: str) -> Fatal:
         return problems.fatal(line_of(pos), None, "JSON_SYNTAX", sv, en)
+
+    def too_deep(pos: int) -> Fatal:
+        return problems.fatal(line_of(_too_deep_at(text, pos)), None, "JSON_DEPTH",
+                              f"JSON-strukturen är nästlad djupare än {MAX_DEPTH} nivåer",
+                              f"the JSON nests deeper than {MAX_DEPTH} levels")
 
     pos = skip(0)
     if not text.startswith("{", pos):
@@ -57,18 +111,27 @@ def read_json(path: Path, problems: Problems, max_bytes: int) -> Table:
         if not text.startswith(":", pos):
             raise bad(pos, "kolon (:) saknas", "':' expected")
         pos = skip(pos + 1)
+        if str(key) in meta or (key == "rows" and rows_span is not None):
+            problems.add(line_of(pos), str(key), "DUPLICATE_KEY", f"fältet {key!r} förekommer två gånger",
+                         f"the field {key!r} occurs twice")
         if key == "rows":
             if not text.startswith("[", pos):
                 raise bad(pos, "rows måste vara en lista", "rows must be an array")
             start = pos
-            depth_end = _skip_value(text, pos, dec, bad)
+            depth_end = _skip_value(text, pos, dec, bad, too_deep)
             rows_span = (start, depth_end)
             pos = depth_end
         else:
+            value_at = pos
             try:
                 meta[str(key)], pos = dec.raw_decode(text, pos)
             except json.JSONDecodeError as exc:
                 raise bad(exc.pos, f"ogiltig JSON: {exc.msg}", f"invalid JSON: {exc.msg}") from None
+            except RecursionError:
+                raise too_deep(value_at) from None
+            for dup in getattr(meta[str(key)], "duplicates", ()):
+                problems.add(line_of(_duplicate_at(text, value_at, pos, dup)), f"{key}.{dup}", "DUPLICATE_KEY",
+                             f"fältet {dup!r} förekommer två gånger i samma objekt", f"the field {dup!r} occurs twice in one object")
         pos = skip(pos)
         if text.startswith(",", pos):
             pos = skip(pos + 1)
@@ -104,7 +167,18 @@ def read_json(path: Path, problems: Problems, max_bytes: int) -> Table:
         pos = skip(rows_span[0] + 1)
         while not text.startswith("]", pos):
             line = line_of(pos)
+            item_at = pos
             item, pos = dec.raw_decode(text, pos)  # already known to parse
+            dups = getattr(item, "duplicates", None)
+            if dups:
+                for dup in dups:
+                    problems.add(line_of(_duplicate_at(text, item_at, pos, dup)), allowed.get(dup.lower(), dup),
+                                 "DUPLICATE_KEY", f"fältet {dup!r} förekommer två gånger i raden – vilket värde gäller?",
+                                 f"the field {dup!r} occurs twice in the row: which value holds?")
+                pos = skip(pos)
+                if text.startswith(",", pos):
+                    pos = skip(pos + 1)
+                continue
             pos = skip(pos)
             if text.startswith(",", pos):
                 pos = skip(pos + 1)
@@ -143,16 +217,20 @@ def read_json(path: Path, problems: Problems, max_bytes: int) -> Table:
     return Table("json", rows(), directive, registry=registry)
 
 
-def _skip_value(text: str, pos: int, dec: json.JSONDecoder, bad) -> int:
-    """End position of the array starting at ``pos``, checking every element parses."""
+def _skip_value(text: str, pos: int, dec: json.JSONDecoder, bad, too_deep) -> int:
+    """End position of the array starting at ``pos``, checking every element parses and nests within
+    :data:`MAX_DEPTH` (the rows array is the document's second level)."""
     pos = _WS.match(text, pos + 1).end()  # type: ignore[union-attr]
     if text.startswith("]", pos):
         return pos + 1
     while True:
+        at = pos
         try:
             _, pos = dec.raw_decode(text, pos)
         except json.JSONDecodeError as exc:
             raise bad(exc.pos, f"ogiltig JSON: {exc.msg}", f"invalid JSON: {exc.msg}") from None
+        except RecursionError:
+            raise too_deep(at) from None
         pos = _WS.match(text, pos).end()  # type: ignore[union-attr]
         if text.startswith(",", pos):
             pos = _WS.match(text, pos + 1).end()  # type: ignore[union-attr]

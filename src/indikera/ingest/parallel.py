@@ -23,7 +23,6 @@ import selectors
 import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -32,7 +31,7 @@ from ..domain.organisations import Organisation
 from .problems import Problem, Problems
 from .rows import RowContext, RowReader
 from .sources import CsvBody, body_records
-from .spool import FamilySpool
+from .spool import FamilySpool, private_dir
 
 MAX_WORKERS = 4
 _BLOCK = 1 << 20
@@ -119,13 +118,14 @@ def first_registry(body: CsvBody, name: str, indicators: dict[str, Indicator],
 
 def validate_in_parts(body: CsvBody, parts: list[Part], name: str, indicators: dict[str, Indicator],
                       decimal_comma: bool, registry: tuple[str, str, int],
-                      progress: Callable[[int], None] | None = None) -> tuple[list[PartResult], str] | None:
+                      progress: Callable[[int], None] | None = None,
+                      spool_root: str = "") -> tuple[list[PartResult], str] | None:
     """Run one worker process per part; (results in file order, their spool directory), or None.
 
     Workers are plain ``python -m indikera.ingest.parallel`` processes (not ``multiprocessing``, which would
     re-run the caller's main module): the job goes in on stdin, progress comes out on stdout as byte
     counts, the result is left in a file of the private spool directory."""
-    directory = tempfile.mkdtemp(prefix="indikera-import-")
+    directory = private_dir(spool_root)  # unmasked rows: private, and swept after a crash (``spool.sweep``)
     procs: list[subprocess.Popen] = []
     try:
         for i, part in enumerate(parts):
@@ -217,7 +217,8 @@ def _work(job: _Job, result_path: str) -> None:
     except BaseException as exc:  # reported to the main process, which then checks the file on its own
         result = PartResult(error=f"{type(exc).__name__}: {exc}")
     _exit_if_orphaned(parent, job.directory)
-    with open(result_path, "wb") as fh:
+    # 0600 like the spool files beside it: the result names organisations and may carry row values
+    with os.fdopen(os.open(result_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as fh:
         pickle.dump(result, fh, protocol=pickle.HIGHEST_PROTOCOL)
     _exit_if_orphaned(parent, job.directory)  # killed while we wrote: still leave nothing behind
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..domain.errors import IndikeraError
+
 SHOWN = 100  # problems listed to the user; all are counted
 
 
@@ -22,8 +24,15 @@ class Problem:
         return f"{where}:{col} {self.sv} ({self.en})"
 
 
-class Fatal(Exception):
-    """The file cannot be read further (binary data, broken header, overlong line)."""
+class Fatal(IndikeraError):
+    """The file cannot be read further (binary data, broken header, overlong line); ``code`` is the problem's."""
+
+    def __init__(self, code: str, sv: str | None = None, en: str | None = None) -> None:
+        if sv is None:  # the particulars are in the Problems list; this says what it means for the import
+            super().__init__("IMPORT_UNREADABLE")
+            self.code = code
+        else:
+            super().__init__(code, sv, en)
 
 
 class Problems:
@@ -46,7 +55,7 @@ class Problems:
 
     def fatal(self, line: int | None, column: str | None, code: str, sv: str, en: str) -> Fatal:
         self.add(line, column, code, sv, en)
-        return Fatal(code)
+        return Fatal(code, sv, en)
 
     def __bool__(self) -> bool:
         return self.total > 0

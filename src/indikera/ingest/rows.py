@@ -23,6 +23,7 @@ from ..domain.measurements import (
     check_continuous,
     check_extras,
     check_interval,
+    check_plausible,
     check_proportion,
 )
 from ..domain.organisations import Organisation
@@ -84,8 +85,8 @@ class RowReader(OrganisationColumns):
         text = cells.get(col)
         if not text:
             return None
-        if len(text) < 16 and text.isdigit() and text.isascii():  # the common case, a plain count: whole, finite, ≥ 0
-            return float(text)
+        if len(text) < 10 and text.isdigit() and text.isascii():  # the common case, a plain count: whole, finite,
+            return float(text)  # ≥ 0 and below every plausibility limit (check_plausible) with at most 9 digits
         return self._number(text, col, integer, minimum)
 
     def _number(self, text: str, col: str, integer: bool, minimum: float | None) -> float:
@@ -104,6 +105,10 @@ class RowReader(OrganisationColumns):
             raise self.err(col, "NEGATIVE", f"{text} får inte vara negativt", f"{text} must not be negative")
         if integer and not value.is_integer():
             raise self.err(col, "NOT_INTEGER", f"{text} måste vara ett heltal (ett antal)", f"{text} must be a whole number")
+        try:
+            check_plausible(value, col, count=integer)
+        except DomainError as exc:
+            raise self.err(col, exc.code, exc.sv, exc.en) from None
         return value
 
     # -- the row ---------------------------------------------------------------------------------------
@@ -114,7 +119,7 @@ class RowReader(OrganisationColumns):
         except RowError:
             return None
         except DomainError as exc:  # a value rule of the domain (measurements.check_*)
-            self.err(_column_of(exc), exc.code, _sv(exc), exc.message)
+            self.err(_column_of(exc), exc.code, exc.sv, exc.en)  # the domain says it in both languages
             return None
 
     def _read(self, c: dict[str, str]) -> Row:
@@ -326,24 +331,9 @@ _FIELD_COLUMNS = {
     "measurePopulation": "Measurepopulation", "value": "Value", "cohort": "Cohort",
 }
 
-_SV = {
-    "CI_EXCLUDES_VALUE": "konfidensintervallet innehåller inte värdet",
-    "CI": "konfidensintervallet måste uppfylla 0 ≤ undre ≤ övre",
-    "RATE_RANGE": "andelen ligger utanför 0–1",
-    "COVERAGE_RANGE": "täckningsgraden ligger utanför 0–1",
-    "MISSING_WITH_VALUE": "ett saknat värde får inte ha konfidensintervall eller standardavvikelse",
-    "NEGATIVE": "värdet får inte vara negativt",
-    "ORG_CHAIN": "otillåten organisationskedja",
-    "ORG_ID": "fel organisations-id",
-    "ORG_NAME": "organisationens namn saknas",
-}
-
 
 def _column_of(exc: DomainError) -> str | None:
     if exc.code.startswith("CI"):
         return "ConfidenceIntervalLower"
     return _FIELD_COLUMNS.get(exc.field or "")
 
-
-def _sv(exc: DomainError) -> str:
-    return _SV.get(exc.code, "värdet bryter mot kontraktets regler")

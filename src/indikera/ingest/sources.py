@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .problems import Fatal, Problems
+from .xlsx_guard import check_zip
 
 COLUMNS = (
     "MeasureID", "Version", "PeriodReportedStartDate", "PeriodReportedEndDate", "Rate", "Numerator", "Denominator",
@@ -135,8 +136,9 @@ def _lines(fh, problems: Problems, max_line_bytes: int, start_line: int, encodin
             raise problems.fatal(line_no, None, "LINE_TOO_LONG",
                                  f"raden är längre än {max_line_bytes} byte", f"line longer than {max_line_bytes} bytes")
         if b"\x00" in raw:
-            raise problems.fatal(line_no, None, "BINARY", "raden innehåller binära data (NUL) – är det en CSV-fil?",
-                                 "the line contains binary data (NUL); is this a CSV file?")
+            col = raw.index(b"\x00") + 1
+            raise problems.fatal(line_no, None, "BINARY", f"raden innehåller binära data (NUL, byte {col}) – är det en CSV-fil?",
+                                 f"the line contains binary data (NUL, byte {col}); is this a CSV file?")
         try:
             yield raw.decode(encoding)
         except UnicodeDecodeError:
@@ -162,9 +164,13 @@ def read_csv(path: Path, problems: Problems, max_line_bytes: int) -> Table:
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise problems.fatal(None, None, "ENCODING", "UTF-16 stöds inte – spara filen som UTF-8",
                              "UTF-16 is not supported; save the file as UTF-8")
-    if b"\x00" in head:
-        raise problems.fatal(None, None, "BINARY", "filen innehåller binära data – är det verkligen en CSV-fil?",
-                             "the file contains binary data; is it really a CSV file?")
+    nul = head.find(b"\x00")
+    if nul >= 0:  # name where, so that a stray NUL in an otherwise good file can be found and removed
+        line = head.count(b"\n", 0, nul) + 1
+        col = nul - (head.rfind(b"\n", 0, nul) + 1) + 1
+        raise problems.fatal(line, None, "BINARY",
+                             f"filen innehåller binära data (NUL, byte {col} på raden) – är det verkligen en CSV-fil?",
+                             f"the file contains binary data (NUL, byte {col} of the line); is it really a CSV file?")
     if not head.strip():
         raise problems.fatal(None, None, "EMPTY", "filen är tom", "the file is empty")
     encoding = _encoding(head)
@@ -289,9 +295,11 @@ def _guarded(rows, problems: Problems):
                              "the worksheet could not be read") from None
 
 
-def read_xlsx(path: Path, problems: Problems, max_line_bytes: int) -> Table:
+def read_xlsx(path: Path, problems: Problems, max_line_bytes: int, *, max_bytes: int = 4_000_000_000,
+              max_ratio: float = 200.0) -> Table:
     from openpyxl import load_workbook
 
+    check_zip(path, problems, max_bytes, max_ratio, max_line_bytes)  # before openpyxl inflates anything
     # openpyxl parses the workbook's XML with defusedxml (a declared dependency): no entity expansion, no DTDs.
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
@@ -352,14 +360,3 @@ def read_xlsx(path: Path, problems: Problems, max_line_bytes: int) -> Table:
             wb.close()
 
     return Table("xlsx", rows(), directive)
-
-
-def open_table(path: Path, problems: Problems, *, max_line_bytes: int, max_json_bytes: int = 512 * 1024 * 1024) -> Table:
-    from .json_source import read_json
-
-    fmt = detect_format(path)
-    if fmt == "xlsx":
-        return read_xlsx(path, problems, max_line_bytes)
-    if fmt == "json":
-        return read_json(path, problems, max_json_bytes)
-    return read_csv(path, problems, max_line_bytes)

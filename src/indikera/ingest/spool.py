@@ -3,13 +3,20 @@
 Masking and the database diff work one family (a parent indicator and its sex sub-measures) and period at
 a time; only the largest such group is ever held in memory. Rows are flat tuples (see :data:`FIELDS`):
 the write path turns them into database rows without rebuilding domain objects.
+
+Spooled rows are *unmasked* (small counts included), so they live only in a private directory
+(:func:`private_dir`: mode 0700, named ``indikera-spool-<pid>-…`` under ``import_spool_dir`` or TMPDIR),
+removed on every exit path (``close``, or at interpreter exit), and, after a SIGKILL or a power cut, by
+:func:`sweep` at the next import: a directory whose owning process is gone is removed.
 """
 
 from __future__ import annotations
 
+import os
 import pickle
 import shutil
 import tempfile
+import weakref
 from collections.abc import Iterator, Mapping
 from datetime import date
 
@@ -19,6 +26,7 @@ from ..domain.organisations import Organisation
 from ..domain.periods import Period
 from ..domain.statistics import family_of
 
+SPOOL_PREFIX = "indikera-spool-"
 CHUNK = 2000  # rows per pickled chunk of one group
 BUFFERED = 20_000  # rows held in memory over all groups before every buffer goes to disk
 
@@ -33,14 +41,56 @@ FIELDS = (
  SD, COVERAGE, EXCLUSIONS, REFERENCE) = range(len(FIELDS))
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def sweep(root: str = "") -> list[str]:
+    """Remove this user's spool directories under ``root`` (default TMPDIR) whose importer has died."""
+    root = root or tempfile.gettempdir()
+    try:
+        names = os.listdir(root)
+    except OSError:
+        return []
+    removed = []
+    for name in names:
+        pid = name[len(SPOOL_PREFIX):].split("-", 1)[0] if name.startswith(SPOOL_PREFIX) else ""
+        if not pid.isdigit() or _alive(int(pid)):
+            continue
+        path = os.path.join(root, name)
+        try:
+            st = os.lstat(path)
+        except OSError:
+            continue
+        if os.path.stat.S_ISDIR(st.st_mode) and st.st_uid == os.getuid():
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
+def private_dir(root: str = "") -> str:
+    """A new directory only this user can enter (``mkdtemp``: mode 0700), named after this process."""
+    root = root or tempfile.gettempdir()
+    os.makedirs(root, mode=0o700, exist_ok=True)
+    return tempfile.mkdtemp(prefix=f"{SPOOL_PREFIX}{os.getpid()}-", dir=root)
+
+
 class FamilySpool:
     """Measurements as compact tuples in per-group temporary files; organisations once, by key."""
 
-    def __init__(self, directory: str | None = None) -> None:
+    def __init__(self, directory: str | None = None, *, root: str = "") -> None:
         self._directory = directory  # named files there (a worker's spool, adopted by the main process)
+        self._root = root  # where this spool's own private directory goes (``private_dir``), made when needed
+        self._private: str | None = None
         self._files: dict[tuple, object] = {}
         self._adopted: dict[tuple, list] = {}  # group → files of other spools, read before this one's own
-        self._owned_dirs: list[str] = []
+        self._owned_dirs: dict[str, weakref.finalize] = {}  # removed on close, or at interpreter exit
         self._buffers: dict[tuple, list[tuple]] = {}
         self.counts: dict[tuple, int] = {}
         self.organisations: dict[str, Organisation] = {}  # key → organisation; rows name it by key
@@ -91,7 +141,10 @@ class FamilySpool:
         fh = self._files.get(family)
         if fh is None:
             if self._directory is None:
-                fh = tempfile.SpooledTemporaryFile(max_size=64 * 1024)  # many groups: keep each small
+                if self._private is None:
+                    self._private = private_dir(self._root)
+                    self._own(self._private)
+                fh = tempfile.SpooledTemporaryFile(max_size=64 * 1024, dir=self._private)  # many groups: keep each small
             else:
                 fh = tempfile.NamedTemporaryFile(dir=self._directory, suffix=".spool", delete=False)
             self._files[family] = fh
@@ -137,8 +190,12 @@ class FamilySpool:
             self.counts[family] = self.counts.get(family, 0) + count
         for key, org in organisations.items():
             self.organisations.setdefault(key, org)
-        if directory is not None and directory not in self._owned_dirs:
-            self._owned_dirs.append(directory)
+        if directory is not None:
+            self._own(directory)
+
+    def _own(self, directory: str) -> None:
+        if directory not in self._owned_dirs:
+            self._owned_dirs[directory] = weakref.finalize(self, shutil.rmtree, directory, True)
 
     def date(self, ordinal: int) -> date:
         d = self._dates.get(ordinal)
@@ -159,6 +216,7 @@ class FamilySpool:
         self._files.clear()
         self._adopted.clear()
         self._buffers.clear()
-        for directory in self._owned_dirs:
-            shutil.rmtree(directory, ignore_errors=True)
+        for remove in self._owned_dirs.values():
+            remove()
         self._owned_dirs.clear()
+        self._private = None

@@ -64,6 +64,7 @@ class WriteTransaction:
         self._jobs = JobWriter(conn, batch_id, stamp)
         self._triggers = suspend_row_triggers(conn)
         self.batch_id = batch_id
+        self._who = (actor, file_name)  # for the audit row written with the commit
         return Begun(source_id, batch_id, stamp, org_ids, stored_keys, stored_parents)
 
     def write(self, job: Job) -> None:
@@ -83,6 +84,14 @@ class WriteTransaction:
             added=added, changed=changed, removed=removed, unchanged=unchanged))
         commit = not dry_run and (added + changed + removed > 0 or bool(renamed))
         if commit:
+            # The audit row joins this transaction: an import is never committed unrecorded (issue #16).
+            from ..access import audit
+
+            actor, file_name = self._who
+            rows = added + changed + unchanged  # the file's rows (removed ones were not in it)
+            audit.record(conn, channel="cli", operation="import.results", outcome="ok", actor=actor, returned=rows,
+                         requested={"batchId": self.batch_id, "file": file_name, "rows": rows},
+                         detail=f"batch {self.batch_id}: {added} added, {changed} changed, {removed} removed, {unchanged} unchanged")
             self.tx.commit()
         else:
             self.tx.rollback()

@@ -19,13 +19,18 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
+from ..domain.errors import IndikeraError
 from ..store.db import make_engine
 from .transaction import Begun, Finished, WriteTransaction
 from .writes import Job
 
 
-class ImportWriteError(RuntimeError):
-    """The database refused the import's writes (the transaction was rolled back)."""
+class ImportWriteError(IndikeraError, RuntimeError):
+    """The database refused the import's writes (the transaction was rolled back); ``detail`` says how."""
+
+    def __init__(self, detail: object) -> None:
+        self.detail = str(detail).splitlines()[0][:300] if str(detail) else "?"
+        super().__init__("IMPORT_WRITE", detail=self.detail)
 
 
 class LocalSession:

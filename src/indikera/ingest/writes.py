@@ -166,20 +166,28 @@ def insert_rows(conn: Connection, table: str, columns: Sequence[str], rows: list
         cur.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({", ".join("?" * len(columns))})', rows)
 
 
+# The tables the import writes row by row; their data-version triggers (migrations 0004 and 0006) are
+# suspended on SQLite for the import and replaced by one bump.
+ROW_TABLES = ("measurements", "measurement_history")
+
+
 def suspend_row_triggers(conn: Connection) -> list[tuple[str, str]]:
-    """SQLite knows only per-row triggers, and the data-version trigger on ``measurements`` (migration 0004)
-    costs more than the insert itself at a million rows. Inside the import's transaction the triggers are
-    dropped here and re-created from their stored SQL by :func:`restore_row_triggers`, which bumps the
-    version once. DDL is transactional in SQLite: a failed or killed import rolls the triggers back with
-    everything else, and no other writer can run meanwhile (the import holds the write lock). PostgreSQL's
-    triggers are per statement already: nothing to do."""
+    """SQLite knows only per-row triggers, and the data-version triggers on ``measurements`` (migration 0004)
+    and ``measurement_history`` (0006) cost more than the insert itself at a million rows. Inside the
+    import's transaction the triggers are dropped here and re-created from their stored SQL by
+    :func:`restore_row_triggers`, which bumps the version once. DDL is transactional in SQLite: a failed or
+    killed import rolls the triggers back with everything else, and no other writer can run meanwhile (the
+    import holds the write lock). PostgreSQL's triggers are per statement already: nothing to do."""
     if conn.dialect.name != "sqlite":
         return []
-    # Only migration 0004's triggers, whose whole effect the single bump below reproduces; any other
-    # trigger on the table (a DBA's own audit, say) keeps firing row by row.
-    saved = [tuple(r) for r in conn.exec_driver_sql(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'measurements' "
-        "AND name LIKE 'measurements\\_data\\_version\\_%' ESCAPE '\\'")]
+    # Only the data-version triggers, whose whole effect the single bump below reproduces; any other
+    # trigger on these tables (a DBA's own audit, say) keeps firing row by row.
+    saved: list[tuple[str, str]] = []
+    for table in ROW_TABLES:
+        pattern = table.replace("_", "\\_") + "\\_data\\_version\\_%"
+        saved += [tuple(r) for r in conn.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? "
+            "AND name LIKE ? ESCAPE '\\' ORDER BY name", (table, pattern))]
     for name, _ in saved:
         conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
     return saved

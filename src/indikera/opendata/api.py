@@ -8,6 +8,7 @@ conditional requests; lists are cursor-paginated in a stable order; bad paramete
 from __future__ import annotations
 
 import json
+import re
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -21,19 +22,26 @@ from fastapi.responses import Response, StreamingResponse
 
 from ..context import AppContext
 from . import descriptions as desc
-from . import feed, results, visfile
+from . import feed, origin, results, view_cache, visfile
 from .conditional import not_modified, validators, etag_for
 from .models import ChangePage, Indicator, IndicatorPage, OrganisationPage, ResultPage, VersionList
 from .params import (
-    choices, codes, decode_cursor, encode_cursor, filter_digest, hsa_ids, iso, measure_ids, parse_date,
-    parse_timestamp, split_list,
+    blank, choices, codes, filter_digest, hsa_ids, iso, measure_ids, parse_date, parse_timestamp, split_list,
 )
+from ..store.installation import installation_secret
+from .cursors import SECRET_KEY, Cursors
 from .problems import ProblemError, bad_parameter
-from .state import View, ViewCache, sort_key
+from .state import View, sort_key
 
 DEFAULT_LIMIT, MAX_LIMIT = 1000, 10_000
 ORG_TYPES = ("Land", "Lan", "Kommun", "Sjukhus", "Vardenhet", "Sjukvardsregion")
 MEASURE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
+
+# Parameters that may repeat (``?x=a&x=b`` means both); every other one is single-valued.
+LIST_PARAMS = frozenset({"keyword", "unitType", "frequency", "level", "indicatorType", "sex", "measureId", "hsaId", "lan",
+                         "kommun", "sjukhus", "organisationType", "type"})
+INT_PARAMS = frozenset({"limit"})
+_PLAIN_INT = re.compile(r"[1-9][0-9]{0,9}")
 
 ListParam = Annotated[list[str] | None, Query()]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page")]
@@ -51,10 +59,21 @@ def _json(data: Any, headers: dict[str, str]) -> Response:
 
 
 def _only(request: Request, allowed: set[str]) -> None:
-    for name in request.query_params:
+    """Known parameters only; a single-valued one at most once; integers written plainly (``limit=1_000``
+    and ``limit=010`` are refused, not guessed at: Python's int() would accept them)."""
+    seen: set[str] = set()
+    for name, value in request.query_params.multi_items():
         if name not in allowed:
             raise bad_parameter(name[:60], f"Okänd parameter {name[:60]!r}. Tillåtna: {', '.join(sorted(allowed))}.",
                                 f"Unknown parameter {name[:60]!r}. Allowed: {', '.join(sorted(allowed))}.")
+        if name in seen and name not in LIST_PARAMS:
+            raise bad_parameter(name, f"{name} får anges högst en gång.", f"{name} may be given only once.")
+        seen.add(name)
+        if not value.strip():  # a blank filter is a mistake (an app's empty variable), never "no filter"
+            raise blank(name)
+        if name in INT_PARAMS and not _PLAIN_INT.fullmatch(value):
+            raise bad_parameter(name, f"{name} ska vara ett heltal skrivet med siffror, t.ex. 100.",
+                                f"{name} must be an integer written in digits, e.g. 100.")
 
 
 def _not_open(measure_id: str) -> ProblemError:
@@ -77,26 +96,32 @@ def _page_response(request: Request, api_base: str, path: str, items: list, curs
     return _json({"count": len(items), "next": nxt, "nextCursor": cursor, "items": items}, headers)
 
 
-def router(ctx: AppContext, cache: ViewCache) -> APIRouter:
+def router(ctx: AppContext) -> APIRouter:
     r = APIRouter()
-    api_base = ctx.settings.base_url.rstrip("/") + "/api/v1"
+    configured = ctx.settings.cursor_secret
+    cursors = Cursors(lambda: configured.encode() if configured else installation_secret(ctx.engine, SECRET_KEY))
+    encode_cursor, decode_cursor = cursors.encode, cursors.decode
+    authors = ctx.settings.opendata_show_authors
 
-    def guarded(request: Request, allowed: set[str], *extra: str) -> tuple[View, str, Response | None]:
+    def guarded(request: Request, allowed: set[str], *extra: str) -> tuple[View, str, Response | None, str]:
+        """Check the parameters; the view, the ETag, a 304 (or None) and the API's base URL for this request.
+        The links in an answer depend on the base URL (origin.py), so the ETag does too."""
         _only(request, allowed)
-        view = cache.current()
+        api_base = origin.base_url(ctx.settings, request) + origin.API_PATH
+        view = view_cache.current(ctx.engine, ctx.caches.opendata)
         etag = etag_for(view.state, request, api_base, *extra)
-        return view, etag, not_modified(request, view.state, etag)
+        return view, etag, not_modified(request, view.state, etag), api_base
 
     @r.get("/", summary="Startpunkt: länkar till API:ets resurser", response_model=dict[str, Any])
     def index(request: Request) -> Response:
-        view, etag, cached = guarded(request, set())
+        view, etag, cached, api_base = guarded(request, set())
         if cached:
             return cached
         return _json({
             "title": "indikera – öppna data",
             "links": {name: f"{api_base}/{name}" for name in ("indicators", "results", "results.csv", "organisations", "changes",
                                                                "openapi.json", "docs")},
-            "catalogue": ctx.settings.base_url.rstrip("/") + "/datasets/dcat",
+            "catalogue": api_base.removesuffix(origin.API_PATH) + "/datasets/dcat",
             "licence": ctx.settings.licence_uri,
         }, validators(view.state, etag))
 
@@ -118,7 +143,7 @@ def router(ctx: AppContext, cache: ViewCache) -> APIRouter:
         cursor: Cursor = None,
     ) -> Response:
         allowed = {"q", "keyword", "unitType", "frequency", "level", "indicatorType", "sex", "updatedSince", "limit", "cursor"}
-        view, etag, cached = guarded(request, allowed)
+        view, etag, cached, api_base = guarded(request, allowed)
         if cached:
             return cached
         f = dict(
@@ -137,7 +162,7 @@ def router(ctx: AppContext, cache: ViewCache) -> APIRouter:
             chosen = [i for i in chosen if sort_key(i.measure_id) > sort_key(last)]
         page, rest = chosen[:limit], chosen[limit:]
         nxt = encode_cursor("m", [page[-1].measure_id], digest) if rest and page else None
-        items = [desc.describe(view, i, api_base) for i in page]
+        items = [desc.describe(view, i, api_base, show_authors=authors) for i in page]
         return _page_response(request, api_base, "/indicators", items, nxt, validators(view.state, etag))
 
     def _open_indicator(view: View, measure_id: str):
@@ -149,32 +174,32 @@ def router(ctx: AppContext, cache: ViewCache) -> APIRouter:
     @r.get("/indicators/{measureId}", response_model=Indicator, summary="En öppen indikator med alla texter",
            responses={404: {"description": "No open indicator with this id"}})
     def get_indicator(request: Request, measureId: MeasureIdPath) -> Response:
-        view, etag, cached = guarded(request, set())
+        view, etag, cached, api_base = guarded(request, set())
         ind = _open_indicator(view, measureId)
         if cached:
             return cached
-        return _json(desc.describe(view, ind, api_base), validators(view.state, etag))
+        return _json(desc.describe(view, ind, api_base, show_authors=authors), validators(view.state, etag))
 
     @r.get("/indicators/{measureId}/versions", response_model=VersionList, summary="Beskrivningens versioner",
            responses={404: {"description": "No open indicator with this id"}})
     def indicator_versions(request: Request, measureId: MeasureIdPath) -> Response:
-        view, etag, cached = guarded(request, set())
+        view, etag, cached, api_base = guarded(request, set())
         ind = _open_indicator(view, measureId)
         if cached:
             return cached
-        items = [{"descriptionVersion": f"{d.major}.{d.minor}", "createdAt": iso(d.created_at), "document": d.document}
+        items = [{"descriptionVersion": d.description.version_text, "createdAt": iso(d.created_at), "document": desc.open_document(d.document, authors)}
                  for d in view.descriptions.get(ind.measure_id, [])]
         return _json({"measureId": ind.measure_id, "items": items}, validators(view.state, etag))
 
     @r.get("/indicators/{measureId}/submeasures", response_model=IndicatorPage, summary="Öppna delmått (kön)",
            responses={404: {"description": "No open indicator with this id"}})
     def indicator_submeasures(request: Request, measureId: MeasureIdPath) -> Response:
-        view, etag, cached = guarded(request, set())
+        view, etag, cached, api_base = guarded(request, set())
         ind = _open_indicator(view, measureId)
         if cached:
             return cached
         subs = [i for i in view.open_indicators() if i.parent_measure_id == ind.measure_id]
-        items = [desc.describe(view, i, api_base) for i in subs]
+        items = [desc.describe(view, i, api_base, show_authors=authors) for i in subs]
         return _json({"count": len(items), "next": None, "nextCursor": None, "items": items}, validators(view.state, etag))
 
     # ---------------- results ----------------
@@ -248,7 +273,7 @@ def router(ctx: AppContext, cache: ViewCache) -> APIRouter:
         limit: Limit = DEFAULT_LIMIT,
         cursor: Cursor = None,
     ) -> Response:
-        view, etag, cached = guarded(request, result_params | {"limit", "cursor"})
+        view, etag, cached, api_base = guarded(request, result_params | {"limit", "cursor"})
         if cached:
             return cached
         f, digest = result_filter(view, measureId=measureId, periodFrom=periodFrom, periodTo=periodTo, hsaId=hsaId, lan=lan,
@@ -284,7 +309,7 @@ def router(ctx: AppContext, cache: ViewCache) -> APIRouter:
         updatedSince: Annotated[str | None, Query(max_length=40)] = None,
         delimiter: Annotated[str, Query(pattern="^(comma|semicolon)$", description="comma (default) or semicolon")] = "comma",
     ) -> Response:
-        view, etag, cached = guarded(request, result_params | {"delimiter"})
+        view, etag, cached, api_base = guarded(request, result_params | {"delimiter"})
         if cached:
             return cached
         f, _ = result_filter(view, measureId=measureId, periodFrom=periodFrom, periodTo=periodTo, hsaId=hsaId, lan=lan,
@@ -305,7 +330,7 @@ def router(ctx: AppContext, cache: ViewCache) -> APIRouter:
         limit: Limit = DEFAULT_LIMIT,
         cursor: Cursor = None,
     ) -> Response:
-        view, etag, cached = guarded(request, {"type", "parentId", "limit", "cursor"})
+        view, etag, cached, api_base = guarded(request, {"type", "parentId", "limit", "cursor"})
         if cached:
             return cached
         types = choices("type", type, ORG_TYPES)
@@ -344,7 +369,7 @@ def router(ctx: AppContext, cache: ViewCache) -> APIRouter:
         limit: Limit = DEFAULT_LIMIT,
         cursor: Cursor = None,
     ) -> Response:
-        view, etag, cached = guarded(request, {"since", "type", "limit", "cursor"})
+        view, etag, cached, api_base = guarded(request, {"since", "type", "limit", "cursor"})
         if cached:
             return cached
         ts = parse_timestamp("since", since)

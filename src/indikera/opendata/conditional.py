@@ -17,7 +17,9 @@ from starlette.responses import Response
 from .params import as_utc
 from .state import State
 
-CACHE_CONTROL = "public, max-age=60"
+# Shared caches may keep an answer but must revalidate it every time (a cheap 304 on an unchanged ETag):
+# with max-age=60 a de-published indicator stayed served for a minute (issue #15).
+CACHE_CONTROL = "public, no-cache"
 
 
 def etag_for(state: State, request: Request, *extra: str) -> str:

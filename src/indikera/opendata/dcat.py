@@ -82,8 +82,9 @@ def _lit(g: Graph, s: URIRef, p: URIRef, text: object, default_lang: str) -> Non
                 g.add((s, p, Literal(value, lang=lang)))
 
 
-def build(view: View, settings: Settings) -> Graph:
-    base = settings.base_url.rstrip("/")
+def build(view: View, settings: Settings, base: str) -> Graph:
+    """The catalogue graph; ``base``: the public base URL (origin.base_url: configured, or from the request)."""
+    base = base.rstrip("/")
     api = f"{base}/api/v1"
     lang = settings.language or "sv"
     g = Graph()
@@ -131,7 +132,7 @@ def build(view: View, settings: Settings) -> Graph:
     g.add((catalog, DCAT.service, service))
 
     for ind in view.open_indicators():
-        d = describe(view, ind, api)
+        d = describe(view, ind, api, show_authors=settings.opendata_show_authors)
         mid = quote(ind.measure_id, safe="")
         ds = URIRef(f"{base}/datasets/indicator/{mid}")
         g.add((catalog, DCAT.dataset, ds))

@@ -1,40 +1,22 @@
 """Open indicator descriptions: the ``indicators`` row, enriched by the latest catalogue description.
 
-A description document (``indicator_descriptions``, written by the catalogue) is optional: without one the
-indicator is still described from its row, and the four texts are ``null``. The texts are looked up under the
-catalogue's names and a few tolerated spellings, so a document written by hand or by an older export works.
+A description (``indicator_descriptions``, written by the catalogue) is optional: without one the indicator
+is still described from its row, and the texts are ``null``. Descriptions come typed from the catalogue's one
+reader (``catalog.store.description_versions``, held by the view); the stored document is also served as is.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import datetime
+import unicodedata
+from dataclasses import fields, is_dataclass
+from datetime import date, datetime
+from enum import Enum
 from typing import Any
 
+from ..catalog.model import TEXT_KEYS, Description
 from .params import iso
 from .state import IndicatorRow, View
 
-# The four texts the catalogue's editors require, and the keys a document may carry them under.
-TEXT_KEYS: dict[str, tuple[str, ...]] = {
-    "coverage": ("coverage", "coverage_text", "tackningsgrad", "täckningsgrad"),
-    "dropout": ("dropout", "dropout_text", "bortfall"),
-    "reporting": ("reporting", "reporting_text", "inrapportering", "hur_inrapporteringen_gatt_till"),
-    "interpretation": ("interpretation", "interpretation_text", "case_mix", "tolkningsproblem", "tolkning"),
-    "sourcesOfError": ("sourcesOfError", "sources_of_error", "felkallor", "felkällor"),
-    "interpretationStaff": ("interpretationStaff",),
-    "interpretationPublic": ("interpretationPublic",),
-}
-OTHER_KEYS: dict[str, tuple[str, ...]] = {
-    "shortTitle": ("short_title", "shortTitle", "matt", "mått", "axis_label"),
-    "description": ("description", "beskrivning"),
-    "purpose": ("purpose", "syfte"),
-    "indicatorType": ("indicator_type", "indicatorType", "typ_av_indikator"),
-    "keywords": ("keywords", "nyckelord"),
-    "groups": ("groups", "grupper"),
-    "direction": ("direction", "desired_direction", "onskvart_varde"),
-    "numerator": ("numerator", "numerator_definition", "taljare"),
-    "denominator": ("denominator", "denominator_definition", "namnare"),
-}
 UNIT_TYPES = ("Andel", "Dagar", "Median", "Medelvärde", "Antal")
 FREQUENCIES = ("year", "half-year", "quarter", "month", "rolling-12-months")
 LEVELS = ("Land", "Lan", "Kommun", "Sjukhus", "Vardenhet", "Sjukvardsregion")
@@ -42,65 +24,69 @@ INDICATOR_TYPES = ("struktur", "process", "resultat")
 SEXES = ("K", "M", "T")  # T: total (not a sex sub-measure), as Kolada uses it
 
 
-def _lookup(doc: dict[str, Any], keys: Iterable[str]) -> Any:
-    places = [doc] + [v for k, v in doc.items() if k in ("texts", "texter", "text") and isinstance(v, dict)]
-    for place in places:
-        for k in keys:
-            value = place.get(k)
-            if value not in (None, "", [], {}):
-                return value
-    return None
-
-
-def _text(value: Any) -> str | dict[str, str] | None:
-    """A text is a string, or a {language: string} mapping; anything else is not shown."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
-        return value
-    return None
-
-
-def _strings(value: Any) -> list[str]:
+def _strings_of(value: Any) -> list[str]:
+    """Every text in a description (enums and dates as written in the document), for free-text search."""
     if isinstance(value, str):
         return [value]
-    if isinstance(value, list):
-        return [v if isinstance(v, str) else str(v.get("name") or v.get("code") or "") for v in value
-                if isinstance(v, (str, dict))]
+    if isinstance(value, Enum):
+        return [str(value.value)]
+    if isinstance(value, date):
+        return [value.isoformat()]
+    if is_dataclass(value):
+        return [s for f in fields(value) for s in _strings_of(getattr(value, f.name))]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings_of(v)]
+    if isinstance(value, (list, tuple)):
+        return [s for v in value for s in _strings_of(v)]
     return []
 
 
-def describe(view: View, ind: IndicatorRow, base: str) -> dict[str, Any]:
+def _latest(view: View, ind: IndicatorRow) -> Description | None:
+    stored = view.latest_description(ind.measure_id)
+    return stored.description if stored else None
+
+
+PERSONAL_KEYS = ("authors",)  # names and HSA-ids of people: personal data, shown only when configured
+
+
+def open_document(document: dict[str, Any] | None, show_authors: bool = False) -> dict[str, Any] | None:
+    """A stored description document as open data shows it: without the authors unless configured
+    (``opendata_show_authors``)."""
+    if not document or show_authors:
+        return document or None
+    return {k: v for k, v in document.items() if k not in PERSONAL_KEYS}
+
+
+def describe(view: View, ind: IndicatorRow, base: str, *, show_authors: bool = False) -> dict[str, Any]:
     latest = view.latest_description(ind.measure_id)
-    doc = latest.document if latest else {}
+    d = latest.description if latest else None
     parent_open = ind.parent_measure_id if ind.parent_measure_id in view.by_measure else None
     subs = sorted(
         (view.indicators[i] for i in view.open_ids if view.indicators[i].parent_measure_id == ind.measure_id),
         key=lambda r: r.measure_id,
     )
-    itype = _lookup(doc, OTHER_KEYS["indicatorType"])
     out: dict[str, Any] = {
         "measureId": ind.measure_id,
         "version": ind.version,
-        "descriptionVersion": f"{latest.major}.{latest.minor}" if latest else None,
+        "descriptionVersion": d.version_text if d else None,
         "title": ind.title,
-        "shortTitle": _text(_lookup(doc, OTHER_KEYS["shortTitle"])),
-        "description": _text(_lookup(doc, OTHER_KEYS["description"])),
-        "purpose": _text(_lookup(doc, OTHER_KEYS["purpose"])),
+        "shortTitle": (d.short_title or None) if d else None,
+        "description": (d.description or None) if d else None,
+        "purpose": (d.purpose or None) if d else None,
         "unitType": ind.unit_type,
         "measureKind": ind.kind,
         "frequency": ind.frequency,
         "organisationalLevels": list(ind.levels),
-        "indicatorType": itype if isinstance(itype, str) else None,
-        "keywords": _strings(_lookup(doc, OTHER_KEYS["keywords"])),
+        "indicatorType": d.indicator_type.value if d and d.indicator_type else None,
+        "keywords": list(d.keywords) if d else [],
         "sex": ind.sex,
         "parentMeasureId": parent_open,
         "subMeasures": [{"measureId": s.measure_id, "sex": s.sex} for s in subs],
         "displayThreshold": ind.display_threshold,
-        "texts": {name: _text(_lookup(doc, keys)) for name, keys in TEXT_KEYS.items()},
+        "texts": {name: (d.texts.get(name) or None) if d else None for name in TEXT_KEYS},
         "descriptionUpdatedAt": iso(latest.created_at) if latest else None,
         "openSince": iso(view.opened_at.get(ind.id)),
-        "document": doc or None,
+        "document": open_document(latest.document, show_authors) if latest else None,
         "links": {
             "self": f"{base}/indicators/{ind.measure_id}",
             "results": f"{base}/results?measureId={ind.measure_id}",
@@ -120,19 +106,15 @@ def changed_at(view: View, ind: IndicatorRow) -> datetime | None:
 
 
 def _haystack(view: View, ind: IndicatorRow) -> str:
-    parts = [ind.measure_id, ind.title]
-    latest = view.latest_description(ind.measure_id)
-    if latest:
-        stack: list[Any] = [latest.document]
-        while stack:
-            item = stack.pop()
-            if isinstance(item, str):
-                parts.append(item)
-            elif isinstance(item, dict):
-                stack.extend(item.values())
-            elif isinstance(item, list):
-                stack.extend(item)
-    return "\n".join(parts).casefold()
+    d = _latest(view, ind)
+    # The authors are left out of what search sees: a search must not find what the document hides.
+    texts = [s for f in fields(d) if f.name not in PERSONAL_KEYS for s in _strings_of(getattr(d, f.name))] if d else []
+    return fold("\n".join([ind.measure_id, ind.title] + texts))
+
+
+def fold(text: str) -> str:
+    """Text as search compares it: case-folded in NFC on both sides, so a decomposed "Vård" finds "Vård"."""
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", text).casefold())
 
 
 def matches(view: View, ind: IndicatorRow, *, q: str | None, keywords: list[str], unit_types: list[str],
@@ -140,23 +122,22 @@ def matches(view: View, ind: IndicatorRow, *, q: str | None, keywords: list[str]
             updated_since: datetime | None) -> bool:
     if unit_types and ind.unit_type not in unit_types:
         return False
-    latest = view.latest_description(ind.measure_id)
-    doc = latest.document if latest else {}
-    if frequencies and not set(frequencies) & ({ind.frequency} | set(_strings(doc.get("measuringFrequencies")))):
+    d = _latest(view, ind)
+    if frequencies and not set(frequencies) & ({ind.frequency} | {f.value for f in (d.frequencies if d else ())}):
         return False
     if levels and not set(levels) & set(ind.levels):
         return False
     if sexes and (ind.sex or "T") not in sexes:
         return False
     if indicator_types:
-        itype = _lookup(doc, OTHER_KEYS["indicatorType"])
-        if not isinstance(itype, str) or itype.casefold() not in {t.casefold() for t in indicator_types}:
+        itype = d.indicator_type.value if d and d.indicator_type else None
+        if itype is None or itype.casefold() not in {t.casefold() for t in indicator_types}:
             return False
     if keywords:
-        have = {k.casefold() for k in _strings(_lookup(doc, OTHER_KEYS["keywords"]))}
+        have = {k.casefold() for k in (d.keywords if d else ())}
         if not {k.casefold() for k in keywords} <= have:
             return False
-    if q and not all(word in _haystack(view, ind) for word in q.casefold().split()):
+    if q and not all(word in _haystack(view, ind) for word in fold(q).split()):
         return False
     if updated_since is not None:
         when = changed_at(view, ind)

@@ -19,7 +19,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 from sqlalchemy.sql import visitors
 
 from ..publish.visibility import PUBLIC, visible_measurements
@@ -47,80 +47,85 @@ def _was_open(opened: dict[int, list[datetime]], view: View, indicator_id: int, 
 
 
 def events(engine: Engine, view: View, since: datetime | None) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
     with engine.connect() as conn:
-        log = conn.execute(
-            select(publication_log).where(publication_log.c.indicator_id.is_not(None)).order_by(publication_log.c.id)
-        ).all()
-        opened: dict[int, list[datetime]] = {}
-        for r in log:
-            if r.level_after == "open" and r.period_start is None:
-                opened.setdefault(r.indicator_id, []).append(as_utc(r.at))
-        # Publication changes into or out of "open".
-        for r in log:
-            at = as_utc(r.at)
+        return events_on(conn, view, since)
+
+
+def events_on(conn: Connection, view: View, since: datetime | None) -> list[dict[str, Any]]:
+    """Every event after ``since`` (all of them for None), oldest first; the open-data state digests them."""
+    out: list[dict[str, Any]] = []
+    log = conn.execute(
+        select(publication_log).where(publication_log.c.indicator_id.is_not(None)).order_by(publication_log.c.id)
+    ).all()
+    opened: dict[int, list[datetime]] = {}
+    for r in log:
+        if r.level_after == "open" and r.period_start is None:
+            opened.setdefault(r.indicator_id, []).append(as_utc(r.at))
+    # Publication changes into or out of "open".
+    for r in log:
+        at = as_utc(r.at)
+        if since is not None and at <= since:
+            continue
+        became_open = r.level_after == "open" and r.level_before != "open"
+        closed = r.level_before == "open" and r.level_after != "open"
+        if not (became_open or closed) or r.indicator_id not in view.indicators:
+            continue
+        if closed and not _was_open(opened, view, r.indicator_id, at):
+            continue
+        if became_open and r.indicator_id not in view.open_ids and r.period_start is None:
+            continue  # opened and closed again since: the closing event says enough
+        out.append({
+            "id": f"publication-{r.id}", "type": "indicator-opened" if became_open else "indicator-closed", "at": iso(at),
+            "measureId": view.indicators[r.indicator_id].measure_id,
+            "periodStart": r.period_start.isoformat() if r.period_start else None,
+            "periodEnd": r.period_end.isoformat() if r.period_end else None,
+        })
+    # Batches: approvals (with removals) and de-publications.
+    bq = select(batches).where(batches.c.approved_at.is_not(None)).order_by(batches.c.id)
+    visible = visible_measurements(conn, PUBLIC, view.open_ids)
+    for b in conn.execute(bq).all():
+        approved_at = as_utc(b.approved_at)
+        if b.status == "approved" and (since is None or approved_at > since):
+            ids = conn.execute(select(measurements.c.indicator_id).where(visible, measurements.c.batch_id == b.id).distinct()).scalars().all()
+            removed_rows = conn.execute(
+                select(measurement_history.c.indicator_id, measurement_history.c.period_start,
+                       measurement_history.c.period_end, measurement_history.c.organisation_id,
+                       measurement_history.c.stratum)
+                .where(measurement_history.c.batch_id == b.id, measurement_history.c.operation == "removed",
+                       measurement_history.c.indicator_id.in_(list(view.open_ids)), _on_history(visible))
+                .order_by(measurement_history.c.id).limit(MAX_REMOVED_KEYS + 1)
+            ).all()
+            if ids or removed_rows:
+                names = sorted({view.indicators[i].measure_id for i in ids} | {view.indicators[r.indicator_id].measure_id for r in removed_rows})
+                out.append({
+                    "id": f"batch-{b.id}-approved", "type": "results-published", "at": iso(approved_at),
+                    "batchId": b.id, "measureIds": names, "added": b.added, "changed": b.changed,
+                    "removed": b.removed,
+                    "removedKeys": [{
+                        "measureId": view.indicators[r.indicator_id].measure_id,
+                        "periodStart": r.period_start.isoformat(), "periodEnd": r.period_end.isoformat(),
+                        "organisationId": view.orgs[r.organisation_id].key if r.organisation_id in view.orgs else None,
+                        "stratum": r.stratum or None,
+                    } for r in removed_rows[:MAX_REMOVED_KEYS]],
+                    "removedKeysTruncated": len(removed_rows) > MAX_REMOVED_KEYS,
+                })
+        if b.status == "depublished" and b.depublished_at is not None:
+            at = as_utc(b.depublished_at)
             if since is not None and at <= since:
                 continue
-            became_open = r.level_after == "open" and r.level_before != "open"
-            closed = r.level_before == "open" and r.level_after != "open"
-            if not (became_open or closed) or r.indicator_id not in view.indicators:
-                continue
-            if closed and not _was_open(opened, view, r.indicator_id, at):
-                continue
-            if became_open and r.indicator_id not in view.open_ids and r.period_start is None:
-                continue  # opened and closed again since: the closing event says enough
-            out.append({
-                "id": f"publication-{r.id}", "type": "indicator-opened" if became_open else "indicator-closed", "at": iso(at),
-                "measureId": view.indicators[r.indicator_id].measure_id,
-                "periodStart": r.period_start.isoformat() if r.period_start else None,
-                "periodEnd": r.period_end.isoformat() if r.period_end else None,
-            })
-        # Batches: approvals (with removals) and de-publications.
-        bq = select(batches).where(batches.c.approved_at.is_not(None)).order_by(batches.c.id)
-        visible = visible_measurements(conn, PUBLIC, view.open_ids)
-        for b in conn.execute(bq).all():
-            approved_at = as_utc(b.approved_at)
-            if b.status == "approved" and (since is None or approved_at > since):
-                ids = conn.execute(select(measurements.c.indicator_id).where(visible, measurements.c.batch_id == b.id).distinct()).scalars().all()
-                removed_rows = conn.execute(
-                    select(measurement_history.c.indicator_id, measurement_history.c.period_start,
-                           measurement_history.c.period_end, measurement_history.c.organisation_id,
-                           measurement_history.c.stratum)
-                    .where(measurement_history.c.batch_id == b.id, measurement_history.c.operation == "removed",
-                           measurement_history.c.indicator_id.in_(list(view.open_ids)), _on_history(visible))
-                    .order_by(measurement_history.c.id).limit(MAX_REMOVED_KEYS + 1)
-                ).all()
-                if ids or removed_rows:
-                    names = sorted({view.indicators[i].measure_id for i in ids} | {view.indicators[r.indicator_id].measure_id for r in removed_rows})
-                    out.append({
-                        "id": f"batch-{b.id}-approved", "type": "results-published", "at": iso(approved_at),
-                        "batchId": b.id, "measureIds": names, "added": b.added, "changed": b.changed,
-                        "removed": b.removed,
-                        "removedKeys": [{
-                            "measureId": view.indicators[r.indicator_id].measure_id,
-                            "periodStart": r.period_start.isoformat(), "periodEnd": r.period_end.isoformat(),
-                            "organisationId": view.orgs[r.organisation_id].key if r.organisation_id in view.orgs else None,
-                            "stratum": r.stratum or None,
-                        } for r in removed_rows[:MAX_REMOVED_KEYS]],
-                        "removedKeysTruncated": len(removed_rows) > MAX_REMOVED_KEYS,
-                    })
-            if b.status == "depublished" and b.depublished_at is not None:
-                at = as_utc(b.depublished_at)
-                if since is not None and at <= since:
-                    continue
-                ids = conn.execute(select(measurements.c.indicator_id).where(measurements.c.batch_id == b.id).distinct()).scalars().all()
-                names = sorted(view.indicators[i].measure_id for i in ids if i in view.indicators and _was_open(opened, view, i, at))
-                if names:
-                    out.append({"id": f"batch-{b.id}-depublished", "type": "results-depublished", "at": iso(at),
-                                "batchId": b.id, "measureIds": names})
-        # New description versions of open indicators.
-        dq = select(indicator_descriptions.c.id, indicator_descriptions.c.measure_id, indicator_descriptions.c.version_major,
-                    indicator_descriptions.c.version_minor, indicator_descriptions.c.created_at
-                    ).where(indicator_descriptions.c.measure_id.in_(list(view.by_measure)))
-        if since is not None:
-            dq = dq.where(indicator_descriptions.c.created_at > since)
-        for d in conn.execute(dq):
-            out.append({"id": f"description-{d.id}", "type": "description-updated", "at": iso(as_utc(d.created_at)),
-                        "measureId": d.measure_id, "descriptionVersion": f"{d.version_major}.{d.version_minor}"})
+            ids = conn.execute(select(measurements.c.indicator_id).where(measurements.c.batch_id == b.id).distinct()).scalars().all()
+            names = sorted(view.indicators[i].measure_id for i in ids if i in view.indicators and _was_open(opened, view, i, at))
+            if names:
+                out.append({"id": f"batch-{b.id}-depublished", "type": "results-depublished", "at": iso(at),
+                            "batchId": b.id, "measureIds": names})
+    # New description versions of open indicators.
+    dq = select(indicator_descriptions.c.id, indicator_descriptions.c.measure_id, indicator_descriptions.c.version_major,
+                indicator_descriptions.c.version_minor, indicator_descriptions.c.created_at
+                ).where(indicator_descriptions.c.measure_id.in_(list(view.by_measure)))
+    if since is not None:
+        dq = dq.where(indicator_descriptions.c.created_at > since)
+    for d in conn.execute(dq):
+        out.append({"id": f"description-{d.id}", "type": "description-updated", "at": iso(as_utc(d.created_at)),
+                    "measureId": d.measure_id, "descriptionVersion": f"{d.version_major}.{d.version_minor}"})
     out.sort(key=lambda e: (e["at"], e["id"]))
     return out

@@ -45,16 +45,16 @@ class Result(BaseModel):
     stratum: str | None
     kind: str = Field(description="proportion, continuous, cohort or missing")
     rate: float | None
-    numerator: float | None
-    denominator: float | None
+    numerator: int | float | None = Field(description="A count: an integer when whole")
+    denominator: int | float | None = Field(description="A count: an integer when whole")
     value: float | None
-    measurePopulation: float | None
-    cohort: float | None
+    measurePopulation: int | float | None = Field(description="A count: an integer when whole")
+    cohort: int | float | None = Field(description="A count: an integer when whole")
     reasonCode: str | None = Field(description="MSK, INV, UNK or NI when the value is missing")
     confidenceInterval: ConfidenceInterval | None
     standardDeviation: float | None
     coverage: float | None
-    exclusions: float | None
+    exclusions: int | float | None = Field(description="A count: an integer when whole")
     referenceInterval: float | None
     firstServiceEncounter: str | None
     lastServiceEncounter: str | None

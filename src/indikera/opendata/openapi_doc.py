@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
+from starlette.responses import Response
+from starlette.routing import Route
 
 from .problems import PROBLEM_MEDIA_TYPE, Problem
 
@@ -38,3 +41,26 @@ def install(api: FastAPI) -> None:
         return schema
 
     api.openapi = openapi  # type: ignore[method-assign]
+    _with_etag(api)
+
+
+def _with_etag(api: FastAPI) -> None:
+    """FastAPI's ``/openapi.json`` route, with an ETag and 304s: the document only changes with a release, and
+    generators and docs pages poll it (issue #15)."""
+    found = [r for r in api.router.routes if isinstance(r, Route) and r.path == api.openapi_url]
+    if not found:
+        return
+    original = found[0].endpoint
+    api.router.routes.remove(found[0])
+
+    async def openapi_json(request: Request) -> Response:
+        answer = await original(request)
+        body = bytes(answer.body)
+        etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+        headers = {"ETag": etag, "Cache-Control": "no-cache"}
+        inm = request.headers.get("if-none-match", "")[:2000]
+        if any(t.strip().removeprefix("W/") in (etag, "*") for t in inm.split(",")):
+            return Response(status_code=304, headers=headers)
+        return Response(body, media_type="application/json", headers=headers)
+
+    api.add_route(api.openapi_url, openapi_json, include_in_schema=False)

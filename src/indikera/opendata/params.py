@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import json
 import re
@@ -28,7 +26,8 @@ def split_list(name: str, values: Iterable[str] | None) -> list[str]:
         for part in raw.split(","):
             part = part.strip()
             if not part:
-                continue
+                # ``hsaId=`` from an app's empty variable must not widen the query to every unit (issue #15)
+                raise blank(name)
             if len(part) > MAX_VALUE_LEN:
                 raise bad_parameter(name, f"Värdet i {name} är för långt.", f"A value of {name} is too long.")
             if part not in out:
@@ -36,6 +35,11 @@ def split_list(name: str, values: Iterable[str] | None) -> list[str]:
     if len(out) > MAX_LIST:
         raise bad_parameter(name, f"Högst {MAX_LIST} värden i {name}.", f"At most {MAX_LIST} values in {name}.")
     return out
+
+
+def blank(name: str):
+    return bad_parameter(name, f"{name} är tomt: utelämna parametern eller ange ett värde.",
+                         f"{name} is empty: leave the parameter out or give a value.")
 
 
 def measure_ids(values: Iterable[str] | None, name: str = "measureId") -> list[str]:
@@ -78,8 +82,10 @@ def choices(name: str, values: Iterable[str] | None, allowed: Iterable[str]) -> 
 
 def parse_date(name: str, value: str | None) -> date | None:
     """``YYYY-MM-DD`` (or the contract's ``YYYYMMDD``)."""
-    if value is None or value == "":
+    if value is None:
         return None
+    if not value.strip():
+        raise blank(name)
     m = _ISO_DATE.match(value.strip())
     if not m:
         raise bad_parameter(name, f"{name} ska vara ett datum ÅÅÅÅ-MM-DD.", f"{name} must be a date YYYY-MM-DD.")
@@ -94,9 +100,11 @@ def parse_date(name: str, value: str | None) -> date | None:
 
 def parse_timestamp(name: str, value: str | None) -> datetime | None:
     """An RFC 3339 timestamp (or a date, meaning its midnight UTC); no zone means UTC. Returned in UTC."""
-    if value is None or value == "":
+    if value is None:
         return None
     text = value.strip()
+    if not text:
+        raise blank(name)
     if len(text) > 40:
         raise bad_parameter(name, f"{name} är för långt.", f"{name} is too long.")
     try:
@@ -120,30 +128,6 @@ def filter_digest(**filters: Any) -> str:
     """A short digest of the filters a cursor was issued for: a cursor only continues the same query."""
     text = json.dumps(filters, sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def encode_cursor(order: str, key: list[Any], digest: str) -> str:
-    raw = json.dumps({"o": order, "k": key, "f": digest}, separators=(",", ":"), default=str).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(value: str | None, digest: str) -> tuple[str, list[Any]] | None:
-    """(ordering, last key) from a cursor this API issued for the same filters; anything else is a 400."""
-    if value is None or value == "":
-        return None
-    bad = bad_parameter("cursor", "Ogiltig cursor: använd länken i next från föregående sida.",
-                        "Invalid cursor: use the next link of the previous page.")
-    if len(value) > 1000 or not re.fullmatch(r"[A-Za-z0-9_-]+", value):
-        raise bad
-    try:
-        data = json.loads(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        raise bad from None
-    if not isinstance(data, dict) or not isinstance(data.get("k"), list) or not isinstance(data.get("o"), str):
-        raise bad
-    if data.get("f") != digest:
-        raise bad_parameter("cursor", "Cursorn hör till en annan fråga (andra filter).", "The cursor belongs to another query (other filters).")
-    return data["o"], data["k"]
 
 
 def iso(ts: datetime | None) -> str | None:

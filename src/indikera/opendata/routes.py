@@ -12,14 +12,16 @@ import hashlib
 
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from .. import __version__
 from ..context import AppContext
-from . import docs_ui, openapi_doc, problems
+from ..domain.errors import IndikeraError
+from ..http_problems import PROBLEM_MEDIA_TYPE, problem_body
+from . import docs_ui, openapi_doc, origin, problems, view_cache
 from .api import router
+from .compression import OpenDataCompression
 from .conditional import etag_for, not_modified, validators
-from .state import ViewCache
 
 API_PREFIX = "/api/v1"
 CORS_HEADERS = {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "ETag, Last-Modified, Link"}
@@ -29,6 +31,23 @@ Open data: open quality indicators, their descriptions and approved results, as 
 flat-file layout. Lists are cursor-paginated (`next`, `Link: rel="next"`); every answer has an `ETag` and
 `Last-Modified` and answers `304` to a matching `If-None-Match` / `If-Modified-Since`. Changes: `updatedSince`
 on `/results` and `/indicators`, and the feed `/changes`. Errors are RFC 9457 problem details."""
+
+
+class ProblemCORSMiddleware(CORSMiddleware):
+    """Starlette's CORS policy, but a refused preflight is a problem+json like every other error of the API
+    (Starlette answers ``400 text/plain``)."""
+
+    def preflight_response(self, request_headers):
+        response = super().preflight_response(request_headers)
+        if response.status_code != 400:
+            return response
+        failures = bytes(response.body).decode().removeprefix("Disallowed CORS ")
+        error = IndikeraError("CORS_REFUSED", f"CORS-förfrågan avvisas ({failures}). Tillåtet: metoderna GET, HEAD, OPTIONS "
+                              f"och rubrikerna {', '.join(self.allow_headers)}.",
+                              f"CORS preflight refused ({failures}). Allowed: the methods GET, HEAD, OPTIONS "
+                              f"and the headers {', '.join(self.allow_headers)}.")
+        headers = {k: v for k, v in response.headers.items() if k.lower() not in ("content-length", "content-type")}
+        return JSONResponse(problem_body(None, 400, error), status_code=400, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
 class HeadAsGet:
@@ -52,6 +71,25 @@ class HeadAsGet:
         await self.app({**scope, "method": "GET"}, receive, without_body)
 
 
+class UnroutablePathProblem:
+    """A 404 problem for ``/api/v1/…`` paths with a line break (``/indicators/a%0Ab``): Starlette's mount pattern
+    (``.*``) never matches a newline, so such a path missed the API and got the bare ``{"detail": "Not Found"}``
+    of the main app (issue #15)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if not (path.startswith(API_PREFIX) and ("\n" in path or "\r" in path)):
+            await self.app(scope, receive, send)
+            return
+        error = IndikeraError("NOT_FOUND")
+        body = problem_body(API_PREFIX + "/…", 404, error)  # the path itself is not echoed: it is unprintable
+        response = JSONResponse(body, status_code=404, media_type=PROBLEM_MEDIA_TYPE, headers=CORS_HEADERS)
+        await response(scope, receive, send)
+
+
 def build_api(ctx: AppContext) -> FastAPI:
     api = FastAPI(
         title="indikera – öppna data",
@@ -60,14 +98,14 @@ def build_api(ctx: AppContext) -> FastAPI:
         openapi_url="/openapi.json",
         docs_url=None,
         redoc_url=None,
+        redirect_slashes=False,  # a redirect would be absolute, built from the Host header: a 404 problem instead
     )
-    api.state.view_cache = ViewCache(ctx.engine)
     problems.install(api)
-    api.include_router(router(ctx, api.state.view_cache))
+    api.include_router(router(ctx))
     docs_ui.install(api)
     openapi_doc.install(api)
     api.add_middleware(
-        CORSMiddleware,
+        ProblemCORSMiddleware,
         allow_origins=["*"],
         allow_methods=["GET", "HEAD", "OPTIONS"],
         allow_headers=["Accept", "If-None-Match", "If-Modified-Since"],
@@ -81,10 +119,10 @@ def build_api(ctx: AppContext) -> FastAPI:
 def mount(app: FastAPI, ctx: AppContext) -> None:
     """Add this area's routes and middleware to ``app``."""
     api = build_api(ctx)
-    cache: ViewCache = api.state.view_cache
     s = ctx.settings
     settings_digest = hashlib.sha256(repr((s.base_url, s.publisher_name, s.publisher_org_number, s.publisher_uri,
-                                           s.contact_email, s.licence_uri, s.language, __version__)).encode()).hexdigest()
+                                           s.contact_email, s.licence_uri, s.language, s.opendata_show_authors,
+                                           __version__)).encode()).hexdigest()
 
     @app.api_route("/datasets/dcat", methods=["GET", "HEAD"], include_in_schema=False)
     def dcat_catalogue(request: Request) -> Response:
@@ -106,14 +144,21 @@ def mount(app: FastAPI, ctx: AppContext) -> None:
                     "Katalogen finns som application/rdf+xml, text/turtle och application/ld+json.",
                     "The catalogue is available as application/rdf+xml, text/turtle and application/ld+json.",
                     headers={**CORS_HEADERS, "Vary": "Accept"})
-        view = cache.current()
-        etag = etag_for(view.state, request, media, settings_digest)
+        base = origin.base_url(s, request)  # the IRIs follow the server unless base_url is configured
+        view = view_cache.current(ctx.engine, ctx.caches.opendata)
+        etag = etag_for(view.state, request, media, settings_digest, base)
         cached = not_modified(request, view.state, etag, vary="Accept")
         if cached:
             cached.headers.update(CORS_HEADERS)
             return cached
-        body = dcat.serialize(dcat.build(view, s), media)
+        body = dcat.serialize(dcat.build(view, s, base), media)
         headers = {**validators(view.state, etag), **CORS_HEADERS, "Vary": "Accept"}
         return Response(body, media_type=f"{media}; charset=utf-8" if media != "application/ld+json" else media, headers=headers)
 
+    @app.api_route(API_PREFIX, methods=["GET", "HEAD"], include_in_schema=False)
+    def api_root() -> Response:  # a relative redirect: never built from the Host header
+        return RedirectResponse(API_PREFIX + "/", status_code=308)
+
     app.mount(API_PREFIX, api)
+    app.add_middleware(UnroutablePathProblem)
+    app.add_middleware(OpenDataCompression, prefixes=(API_PREFIX, "/datasets"))

@@ -3,7 +3,8 @@
 Column names and meaning: ``catalogue-and-open-data.md`` §6 (and the importer, ``ingest``). Numbers are
 written so that they read back exactly: counts without decimals, everything else as Python's shortest
 round-trip ``repr``. A Sjukvardsregion has no place in the VIS layout, so its rows are left out of the CSV
-(they are in the JSON).
+(they are in the JSON). Text cells (names, ids, codes) go through ``domain.spreadsheet.safe_cell``: one
+starting with ``=``, ``+``, ``-`` or ``@`` gets a leading ``'`` so that no spreadsheet runs it as a formula.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import io
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from ..domain.spreadsheet import safe_cell
 from .state import View
 
 COLUMNS = (
@@ -25,7 +27,6 @@ COLUMNS = (
     "CountryName", "RegisterHSAID", "RegisterNamn",
 )
 _INDEX = {name: i for i, name in enumerate(COLUMNS)}
-COUNT_COLUMNS = ("Numerator", "Denominator", "Measurepopulation", "Cohort", "Exclusions")
 DELIMITERS = {"comma": ",", "semicolon": ";"}
 
 
@@ -47,6 +48,8 @@ class VisRows:
         self.view = view
         self._orgs: dict[int, list[str] | None] = {}
         self._dates: dict[Any, str] = {}
+        self._sources: dict[int, tuple[str, str, str]] = {}
+        self._measure_ids = {iid: safe_cell(ind.measure_id) for iid, ind in view.indicators.items()}
 
     def _org_cells(self, org_id: int) -> list[str] | None:
         cells = self._orgs.get(org_id, False)
@@ -68,8 +71,15 @@ class VisRows:
             else:  # Sjukvardsregion: not expressible in the VIS layout
                 self._orgs[org_id] = None
                 return None
-        self._orgs[org_id] = result = [out[c] for c in _ORG_COLUMNS]
+        self._orgs[org_id] = result = [safe_cell(out[c]) for c in _ORG_COLUMNS]
         return result
+
+    def _source(self, source_id: int) -> tuple[str, str, str]:
+        src = self._sources.get(source_id)
+        if src is None:
+            raw = self.view.sources.get(source_id) or ("", "", "")
+            src = self._sources[source_id] = tuple(safe_cell(t or "") for t in raw)  # type: ignore[assignment]
+        return src  # type: ignore[return-value]
 
     def _date(self, d: Any) -> str:
         text = self._dates.get(d)
@@ -78,23 +88,20 @@ class VisRows:
         return text
 
     def row(self, r: Any) -> list[str] | None:
-        """The VIS cells of one stored measurement row; None when the organisation has no VIS form."""
-        # Plain tuple indexing (``results.COLUMNS`` order): attribute access on SQLAlchemy rows is slow.
-        (_id, indicator_id, version, period_start, period_end, organisation_id, _stratum, kind, rate, numerator,
-         denominator, value, population, cohort, reason_code, ci_low, ci_high, sd, coverage, exclusions, reference,
-         _first, _last, source_system_id, _updated) = tuple(r)
-        org = self._org_cells(organisation_id)
+        """The VIS cells of one ``results.ResultRow``; None when the organisation has no VIS form."""
+        org = self._org_cells(r.organisation_id)
         if org is None:
             return None
-        src = self.view.sources.get(source_system_id) or ("", "", "")
-        ref = number(reference)
-        proportion = kind == "proportion"
+        src = self._source(r.source_system_id)
+        ref = number(r.reference_interval)
+        proportion = r.kind == "proportion"
         return [
-            self.view.indicators[indicator_id].measure_id, str(version), self._date(period_start), self._date(period_end),
-            number(rate), number(numerator, count=True), number(denominator, count=True), number(value),
-            number(population, count=True), number(cohort, count=True), number(coverage), number(ci_low),
-            number(ci_high), number(sd), number(exclusions, count=True),
-            ref if proportion else "", "" if proportion else ref, reason_code or "",
+            self._measure_ids[r.indicator_id], str(r.version), self._date(r.period_start),
+            self._date(r.period_end), number(r.rate), number(r.numerator, count=True),
+            number(r.denominator, count=True), number(r.value), number(r.population, count=True),
+            number(r.cohort, count=True), number(r.coverage), number(r.ci_low), number(r.ci_high),
+            number(r.standard_deviation), number(r.exclusions, count=True),
+            ref if proportion else "", "" if proportion else ref, r.reason_code or "",
             *org, src[1], src[2],
         ]
 
