@@ -7,18 +7,14 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from collections.abc import Iterator
 
 import pytest
 
-from indikera.app import create_app
-from indikera.config import Settings
-from indikera.context import AppContext
 
-from .support.server import running
+from .support.server import demo_server
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CHROMIUM = os.environ.get("INDIKERA_TEST_CHROMIUM", "/usr/bin/chromium")
 ARGS = [
@@ -54,12 +50,8 @@ def browser():
 
 @pytest.fixture(scope="module")
 def base(demo_template, tmp_path_factory) -> Iterator[str]:
-    path = tmp_path_factory.mktemp("browser") / "demo.db"
-    shutil.copy(demo_template, path)
-    ctx = AppContext.from_settings(Settings(database_url=f"sqlite:///{path}"))
-    with running(create_app(ctx=ctx)) as url:
+    with demo_server(demo_template, tmp_path_factory.mktemp("browser")) as url:
         yield url
-    ctx.engine.dispose()
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from indikera.catalog import jsonformat
 from indikera.domain.periods import Period
 from indikera.web import chart, description, views
 from indikera.web.formatting import BadPeriod, interval, number, parse_period_param, percent, period_label, period_param
@@ -109,17 +110,22 @@ def test_proportion_axis_stays_within_zero_and_hundred_percent():
     assert c.ticks[0].value >= 0 and c.ticks[-1].value <= 1
 
 
+def _read(doc):
+    """A stored document as the page reads it: through the catalogue's one lenient reader (version 1.3)."""
+    return description.read(None if doc is None else jsonformat.from_stored(doc, "10001", (1, 3))[0])
+
+
 @pytest.mark.parametrize("doc", [None, {}, {"texts": []}, {"texts": {"coverage": 5}}, {"purpose": ["x"]}, {"targets": "x"},
                                  {"targets": [{"value": True}, {"value": "3"}, 7]}, {"direction": 3}, {"sources": [1, None, "ok"]}])
 def test_description_reading_tolerates_odd_documents(doc):
-    view = description.read(doc)
+    view = _read(doc)
     assert [t.key for t in view.texts][:5] == ["coverage", "dropout", "reporting", "interpretation", "sourcesOfError"]
 
 
 def test_description_reads_the_catalogue_format():
-    view = description.read({"purpose": " Syfte ", "direction": "low", "indicatorType": "process", "sources": ["A", ""],
-                             "texts": {"coverage": "T", "interpretationPublic": "P"}, "_version": "1.3",
-                             "targets": [{"level": "målnivå", "organisation": "riket", "value": 0.9}]})
+    view = _read({"purpose": " Syfte ", "direction": "low", "indicatorType": "process", "sources": ["A", ""],
+                  "texts": {"coverage": "T", "interpretationPublic": "P"}, "_version": "9.9",
+                  "targets": [{"level": "målnivå", "organisation": "riket", "value": 0.9}]})
     assert view.present and view.purpose == "Syfte" and view.direction_key == "direction_low" and view.version == "1.3"
     assert view.indicator_type == "process" and view.sources == ("A",)
     assert {t.key: t.text for t in view.texts} == {"coverage": "T", "dropout": None, "reporting": None, "interpretation": None,

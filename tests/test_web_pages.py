@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 from datetime import date
 
@@ -26,7 +25,7 @@ from indikera.store.catalog_tables import indicator_descriptions, publication_ru
 from indikera.store.repositories import OrganisationRepository, create_batch, ensure_source_system, insert_measurements, measurement_row, utcnow
 from indikera.store.tables import batches, indicators, measurements, organisations
 
-from .support.server import running
+from .support.server import demo_server, running
 
 OPEN_IDS = {str(i) for i in range(10001, 10015)}
 
@@ -34,12 +33,8 @@ OPEN_IDS = {str(i) for i in range(10001, 10015)}
 @pytest.fixture(scope="module")
 def base(demo_template, tmp_path_factory) -> Iterator[str]:
     """One server on a private copy of the demo registry, shared by the read-only tests of this module."""
-    path = tmp_path_factory.mktemp("web") / "demo.db"
-    shutil.copy(demo_template, path)
-    ctx = AppContext.from_settings(Settings(database_url=f"sqlite:///{path}"))
-    with running(create_app(ctx=ctx)) as url:
+    with demo_server(demo_template, tmp_path_factory.mktemp("web")) as url:
         yield url
-    ctx.engine.dispose()
 
 
 @pytest.fixture(scope="module")

@@ -19,6 +19,27 @@ ROW = 22
 
 
 @dataclass(frozen=True)
+class Layout:
+    """Where the parts go. An SVG scales as a whole, so a 680-wide chart on a 360 px phone has 6 px text;
+    the narrow layout is drawn at about a phone's width instead, each label on its own line above its dot."""
+
+    width: int
+    plot_left: float
+    plot_right: float
+    top: float
+    row: float
+    label_x: float
+    label_anchor: str  # "end": left of the plot; "start": above the row
+    label_dy: float  # label baseline relative to the dot's line
+    font_size: int  # row labels; the axis labels are one smaller
+
+
+WIDE = Layout(WIDTH, PLOT_LEFT, PLOT_RIGHT, TOP, ROW, PLOT_LEFT - 10, "end", 4, 12)
+# 340 wide: drawn 1:1 on a 390 px phone, at >= 0.85 (13 px text: >= 11 px) at 320 px.
+NARROW = Layout(340, 24, 316, 30, 38, 4, "start", -10, 13)
+
+
+@dataclass(frozen=True)
 class Point:
     label: str
     value: float | None  # None: masked or missing; drawn as a label with a dash
@@ -38,7 +59,7 @@ class Tick:
 @dataclass(frozen=True)
 class Row:
     label: str
-    y: float
+    y: float  # the dot's line; the label's baseline is ``y + label_dy``
     x: float | None
     x_low: float | None
     x_high: float | None
@@ -57,6 +78,7 @@ class Chart:
     ticks: list[Tick]
     rows: list[Row]
     reference_x: float | None
+    layout: Layout = WIDE
 
 
 def nice_step(span: float, target_ticks: int = 5) -> float:
@@ -89,13 +111,19 @@ def domain(points: list[Point], proportion: bool) -> tuple[float, float]:
     return lo, hi
 
 
-def build(points: list[Point], proportion: bool, tick_label: Callable[[float, float], str] = lambda v, step: f"{v:g}") -> Chart:
+def build(
+    points: list[Point],
+    proportion: bool,
+    tick_label: Callable[[float, float], str] = lambda v, step: f"{v:g}",
+    layout: Layout = WIDE,
+) -> Chart:
     """Lay out ``points`` top to bottom; ``tick_label(value, step)`` writes the axis labels."""
     lo, hi = domain(points, proportion)
     span = hi - lo or 1.0
+    left, right = layout.plot_left, layout.plot_right
 
     def x(v: float) -> float:
-        return round(PLOT_LEFT + (v - lo) / span * (PLOT_RIGHT - PLOT_LEFT), 1)
+        return round(left + (v - lo) / span * (right - left), 1)
 
     step = nice_step(hi - lo)
     ticks: list[Tick] = []
@@ -106,7 +134,8 @@ def build(points: list[Point], proportion: bool, tick_label: Callable[[float, fl
     rows = []
     reference_x = None
     for i, p in enumerate(points):
-        y = TOP + i * ROW + ROW / 2
+        # Wide: the dot mid-row; narrow: the lower part of the row, the label above it.
+        y = layout.top + i * layout.row + (layout.row / 2 if layout.label_anchor == "end" else layout.row - 9)
         px = x(p.value) if p.value is not None else None
         rows.append(
             Row(
@@ -121,5 +150,5 @@ def build(points: list[Point], proportion: bool, tick_label: Callable[[float, fl
         )
         if p.reference and px is not None:
             reference_x = px
-    bottom = TOP + len(points) * ROW
-    return Chart(WIDTH, int(bottom + 8), PLOT_LEFT, PLOT_RIGHT, TOP, bottom, ticks, rows, reference_x)
+    bottom = layout.top + len(points) * layout.row
+    return Chart(layout.width, int(bottom + 8), left, right, layout.top, bottom, ticks, rows, reference_x, layout)

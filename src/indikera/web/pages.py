@@ -15,14 +15,18 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from sqlalchemy import Connection
+
 from .. import __version__
+from ..catalog.model import Description
+from ..catalog.store import latest_stored
 from ..context import AppContext
 from ..domain.errors import DomainError
 from ..domain.indicators import check_measure_id
 from ..domain.periods import Period
 from ..publish.visibility import PUBLIC
 from . import description as descriptions
-from . import queries, views
+from . import chart, queries, transfer, views
 from .formatting import BadPeriod, level_rank, number, parse_period_param, percent, period_label, period_param
 from .i18n import language, translator
 
@@ -49,13 +53,24 @@ def clean_query(text: str) -> str:
     return unicodedata.normalize("NFC", text).strip()
 
 
+def _fold(text: str) -> str:
+    # NFC on both sides: stored texts may be decomposed too (the open-data API compares the same way).
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", text).casefold())
+
+
 def matches(q: str, *fields: str | None) -> bool:
-    needle = q.casefold()
-    return all(any(word in (f or "").casefold() for f in fields) for word in needle.split())
+    needle = _fold(q)
+    folded = [_fold(f or "") for f in fields]
+    return all(any(word in f for f in folded) for word in needle.split())
 
 
-def searchable(document: dict | None) -> tuple[str | None, ...]:
-    desc = descriptions.read(document)
+def shown_descriptions(conn: Connection, measure_ids: list[str]) -> dict[str, Description]:
+    """The newest description of each indicator, from the catalogue's one reader."""
+    return {mid: s.description for mid, s in latest_stored(conn, measure_ids).items()} if measure_ids else {}
+
+
+def searchable(description: Description | None) -> tuple[str | None, ...]:
+    desc = descriptions.read(description)
     return (desc.description, desc.purpose)
 
 
@@ -89,22 +104,25 @@ def mount(app: FastAPI, ctx: AppContext, templates: Jinja2Templates) -> None:
         title_key = "error_404_title" if exc.status == 404 else "error_400_title"
         return render(request, "error.html", lang, {"title": t(title_key), "message": t(exc.message_key, **exc.values)}, exc.status)
 
-    def page(handler: Callable[[Request, str], HTMLResponse]) -> Callable[[Request], HTMLResponse]:
-        def run(request: Request) -> HTMLResponse:
+    def page(handler: Callable[[Request, str], HTMLResponse]) -> Callable[[Request], Response]:
+        def run(request: Request) -> Response:
             lang = language(request)
+            tag = transfer.etag(ctx, request, lang)
+            if tag is not None and transfer.matches(request, tag):
+                return transfer.not_modified(tag, SECURITY_HEADERS)
             try:
-                return handler(request, lang)
+                return transfer.finish(handler(request, lang), tag)
             except PageError as exc:
-                return error(request, lang, exc)
+                return transfer.finish(error(request, lang, exc), None)
 
         return run
 
     @app.get("/indikatorer", response_class=HTMLResponse, include_in_schema=False)
-    def indicator_list(request: Request) -> HTMLResponse:
+    def indicator_list(request: Request) -> Response:
         return page(list_page)(request)
 
     @app.get("/indikatorer/{measure_id}", response_class=HTMLResponse, include_in_schema=False)
-    def indicator_detail(request: Request, measure_id: str) -> HTMLResponse:
+    def indicator_detail(request: Request, measure_id: str) -> Response:
         return page(lambda req, lang: detail_page(req, lang, measure_id))(request)
 
     @app.get("/indikatorer/{rest:path}", include_in_schema=False)
@@ -121,7 +139,7 @@ def mount(app: FastAPI, ctx: AppContext, templates: Jinja2Templates) -> None:
         q = clean_query(raw)
         with ctx.engine.connect() as conn:
             items = queries.visible_indicators(conn, PUBLIC)
-            docs = queries.latest_descriptions(conn, [i.measure_id for i in items])
+            docs = shown_descriptions(conn, [i.measure_id for i in items])
         titles = {i.measure_id: i.title for i in items}
         shown = [i for i in items if not q or matches(q, i.title, i.measure_id, *searchable(docs.get(i.measure_id)))]
         return render(
@@ -156,7 +174,7 @@ def mount(app: FastAPI, ctx: AppContext, templates: Jinja2Templates) -> None:
             if slug and slug not in views.LEVEL_SLUGS:
                 raise PageError(400, "error_bad_level", value=slug[:64])
             rows = views.ordered(queries.results(conn, PUBLIC, ind, period)) if period else []
-            doc = queries.latest_descriptions(conn, [ind.measure_id]).get(ind.measure_id)
+            doc = shown_descriptions(conn, [ind.measure_id]).get(ind.measure_id)
             # The parent measure and the sex sub-measures, when the public may see them.
             family = [
                 i
@@ -181,6 +199,8 @@ def mount(app: FastAPI, ctx: AppContext, templates: Jinja2Templates) -> None:
                 "rows": views.table_rows(shown, ind, lang, views.riket_point(rows)),
                 "completeness": views.completeness(rows, lang) if rows else None,
                 "chart": views.chart_for(rows, ind, t, lang) if rows else None,
+                # the same chart laid out for phones; the stylesheet shows one of the two
+                "chart_narrow": views.chart_for(rows, ind, t, lang, chart.NARROW) if rows else None,
                 "api": open_data_links(ind.measure_id, period) if period else None,
                 "target_text": lambda v: percent(v, lang) if ind.kind == "proportion" else number(v, lang),
             },

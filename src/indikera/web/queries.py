@@ -15,7 +15,6 @@ from sqlalchemy.orm import aliased
 
 from ..domain.periods import Period
 from ..publish.visibility import Audience, visible_indicator_ids, visible_measurements
-from ..store.catalog_tables import indicator_descriptions
 from ..store.tables import indicators, measurements, organisations
 
 
@@ -82,27 +81,6 @@ def visible_indicator(conn: Connection, audience: Audience, measure_id: str) -> 
     if row is None or row.id not in visible_indicator_ids(conn, audience):
         return None
     return _info(row)
-
-
-def latest_descriptions(conn: Connection, measure_ids: list[str]) -> dict[str, dict]:
-    """The newest description document (highest major.minor) per measure id."""
-    if not measure_ids:
-        return {}
-    rows = conn.execute(
-        select(
-            indicator_descriptions.c.measure_id,
-            indicator_descriptions.c.version_major,
-            indicator_descriptions.c.version_minor,
-            indicator_descriptions.c.document,
-        ).where(indicator_descriptions.c.measure_id.in_(measure_ids))
-    ).all()
-    best: dict[str, tuple[tuple[int, int], dict]] = {}
-    for r in rows:
-        version = (r.version_major, r.version_minor)
-        if r.measure_id not in best or version > best[r.measure_id][0]:
-            doc = r.document if isinstance(r.document, dict) else {}
-            best[r.measure_id] = (version, {**doc, "_version": f"{version[0]}.{version[1]}"})
-    return {mid: doc for mid, (_, doc) in best.items()}
 
 
 def available_periods(conn: Connection, audience: Audience, indicator: IndicatorInfo) -> list[Period]:

@@ -138,7 +138,9 @@ def completeness(rows: list[ResultRow], lang: str) -> Completeness:
     )
 
 
-def chart_for(rows: list[ResultRow], ind: IndicatorInfo, t: Callable[..., str], lang: str) -> chart.Chart | None:
+def chart_for(
+    rows: list[ResultRow], ind: IndicatorInfo, t: Callable[..., str], lang: str, layout: chart.Layout = chart.WIDE
+) -> chart.Chart | None:
     """Riket and the län (no strata); None when there is nothing to draw."""
     picked = [r for r in rows if r.org_type in ("Land", "Lan") and not r.stratum]
     if not any(r.point is not None for r in picked):
@@ -166,4 +168,4 @@ def chart_for(rows: list[ResultRow], ind: IndicatorInfo, t: Callable[..., str], 
             return f"{number(value * 100, lang, 0 if step >= 0.01 else 1)}\u00a0%"
         return number(value, lang, 0 if step >= 1 else 1)
 
-    return chart.build(points, proportion, tick_label)
+    return chart.build(points, proportion, tick_label, layout)
