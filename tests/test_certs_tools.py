@@ -159,3 +159,53 @@ def test_check_cli_exit_codes_and_json(chain):
     garbage.write_text("-----BEGIN CERTIFICATE-----\nnope\n-----END CERTIFICATE-----\n")
     assert runner.invoke(cli_app, ["certs", "check", str(garbage)]).exit_code == 1
     assert runner.invoke(cli_app, ["certs", "check", str(chain["dir"] / "missing.pem")]).exit_code != 0
+
+
+# --- the environment's SITHS chain (docs/connection.md, "SITHS CA chain files") -----------------------------------
+
+@pytest.fixture(scope="module")
+def siths(tmp_path_factory):
+    from indikera.platform.environments import SITHS_PROD, SITHS_TEST
+
+    d = tmp_path_factory.mktemp("siths")
+    out = {"dir": d}
+    for label, (root_name, ca_name) in (("test", SITHS_TEST), ("prod", SITHS_PROD)):
+        root = pki.new_root(root_name)
+        ca = pki.new_ca(root, ca_name)
+        bundle = d / f"{label}-bundle.pem"  # root + function CA, as the guide says to assemble it
+        bundle.write_bytes(b"".join(c.cert.public_bytes(serialization.Encoding.PEM) for c in (root, ca)))
+        (d / f"{label}-root-only.pem").write_bytes(root.cert.public_bytes(serialization.Encoding.PEM))
+        leaf = pki.new_function_cert(ca, hsa_id=HSA, common_name="indikera")
+        out[label] = {"bundle": bundle, "root_only": d / f"{label}-root-only.pem", "leaf": write(leaf, d, f"{label}-leaf")}
+    return out
+
+
+def _siths(monkeypatch, tmp_path, cert, bundle, env="sit"):
+    monkeypatch.setenv("INDIKERA_CONNECTION_PROFILES", str(tmp_path / "none.toml"))
+    (tmp_path / "none.toml").write_text("", encoding="utf-8")
+    res = runner.invoke(cli_app, ["certs", "check", str(cert), "--env", env, "--ca-bundle", str(bundle), "--json"])
+    return res.exit_code, [f for f in json.loads(res.stdout) if f["check"] == "siths-ca"] if res.stdout.startswith("[") else res.output
+
+
+def test_certs_check_env_accepts_the_environments_siths_chain(siths, monkeypatch, tmp_path):
+    code, found = _siths(monkeypatch, tmp_path, siths["test"]["leaf"][0], siths["test"]["bundle"])
+    assert code == 0 and [f["level"] for f in found] == ["ok"], found
+    assert "TEST SITHS e-id Root CA v2 → TEST SITHS e-id Function CA v1" in found[0]["text"]
+    code, found = _siths(monkeypatch, tmp_path, siths["prod"]["leaf"][0], siths["prod"]["bundle"], env="production")
+    assert code == 0 and [f["level"] for f in found] == ["ok"], found
+
+
+def test_certs_check_env_refuses_the_other_environments_chain(siths, monkeypatch, tmp_path):
+    code, found = _siths(monkeypatch, tmp_path, siths["prod"]["leaf"][0], siths["prod"]["bundle"], env="sit")
+    assert code == 1
+    texts = " ".join(f["text"] for f in found)
+    assert "saknar 'TEST SITHS e-id Root CA v2', 'TEST SITHS e-id Function CA v1'" in texts
+    assert "utfärdat av 'SITHS e-id Function CA v1', inte 'TEST SITHS e-id Function CA v1'" in texts
+
+
+def test_certs_check_env_wants_root_and_function_ca_in_the_bundle(siths, monkeypatch, tmp_path):
+    code, found = _siths(monkeypatch, tmp_path, siths["test"]["leaf"][0], siths["test"]["root_only"])
+    assert code == 1 and any("saknar 'TEST SITHS e-id Function CA v1'" in f["text"] for f in found), found
+    monkeypatch.setenv("INDIKERA_CONNECTION_PROFILES", str(tmp_path / "none.toml"))
+    no_bundle = runner.invoke(cli_app, ["certs", "check", str(siths["test"]["leaf"][0]), "--env", "sit"])
+    assert no_bundle.exit_code == 1 and "TEST SITHS e-id Root CA v2" in no_bundle.output

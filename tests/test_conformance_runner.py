@@ -23,6 +23,8 @@ from .support import oracle
 from .support.connection_kit import SithsTestCA, mtls_uvicorn_kwargs
 from .support.server import running
 
+pytestmark = pytest.mark.slow  # a test PKI, real HTTPS producers and whole suite runs
+
 LA = "SE2321000000-INDIKERA"
 PATH = "/qualityreporting/GetQualityIndicators/2/rivtabp21"
 MEASURES = ("10005", "10008")
@@ -103,14 +105,20 @@ def suite(producer, path: str = PATH, **kw):
 
 @pytest.fixture(scope="module")
 def good_run(producer):
-    return suite(producer, contract_dir=oracle.CONTRACT if oracle.available() else None)
+    return suite(producer, contract_dir=oracle.contract_dir())  # the official package when ../shared is there
 
 
-def test_passes_against_the_indikera_producer_with_the_official_package(good_run):
+def test_passes_against_the_indikera_producer(good_run):
     results, doc = good_run
     assert [r.id for r in results] == list(ORDER)
     assert all(r.passed for r in results), {r.id: r.failures for r in results if not r.passed}
     assert doc["summary"] == {**doc["summary"], "cases": 16, "passed": 16, "failed": 0, "failedCases": []}
+    assert doc["environment"]["schemas"][0] == "projektets XSD"
+
+
+def test_the_official_package_takes_part_in_the_passing_run(good_run, official_contract):
+    _, doc = good_run
+    assert doc["environment"]["contractDir"] == str(official_contract)
     assert any("officiell Schematron" in s for s in doc["environment"]["schemas"])
 
 
@@ -140,7 +148,7 @@ def test_report_holds_evidence_environment_and_certificates(good_run, tmp_path):
     ("oid", "1.7", "measureId/root"),
 ])
 def test_fails_naming_the_case_against_a_broken_producer(producer, mode, case, words):
-    official = oracle.CONTRACT if mode == "oid" and oracle.available() else None
+    official = oracle.contract_dir() if mode == "oid" else None
     results, doc = suite(producer, f"/broken/{mode}{PATH}", contract_dir=official)
     failed = {r.id: r.failures for r in results if not r.passed}
     assert case in failed, failed
@@ -158,7 +166,9 @@ def test_cli_exit_codes_and_report_files(producer, tmp_path):
     runner = CliRunner()
     ok = runner.invoke(cli_app, ["conformance", "run", producer["base"] + PATH, *common, "--out", str(tmp_path / "ok")])
     assert ok.exit_code == 0, ok.output
-    assert {p.name for p in (tmp_path / "ok").iterdir()} == {"conformance-report.json", "conformance-report.md", "conformance-report.html"}
+    assert {p.name for p in (tmp_path / "ok").iterdir()} == {"conformance-report.json", "conformance-report.md", "conformance-report.html",
+                                                              "conformance-junit.xml"}
+    assert "Manuella steg kvar: 3.1" in ok.output
     bad = runner.invoke(cli_app, ["conformance", "run", producer["base"] + "/broken/checksum" + PATH, *common, "--out", str(tmp_path / "bad")])
     assert bad.exit_code == 1
     assert "2.5" in bad.output and "Underkända testfall" in bad.output
@@ -179,3 +189,49 @@ def test_without_client_certificate_every_case_fails_with_the_transport_error(pr
     results, _ = run(producer["base"] + PATH, Plan(LA, MEASURES[:1], *PERIOD), ca=producer["ca"].ca_file)
     assert not any(r.passed for r in results)
     assert "inget svar" in results[7].failures[0]  # 2.1
+
+
+def test_junit_xml_and_manual_steps(producer, tmp_path):
+    from lxml import etree
+
+    c, ca = producer["consumer"], producer["ca"]
+    common = ["--logical-address", LA, "--measure", MEASURES[0], "--start", PERIOD[0], "--end", PERIOD[1],
+              "--cert", str(c.cert), "--key", str(c.key), "--ca", str(ca.ca_file)]
+    runner = CliRunner()
+    ok = runner.invoke(cli_app, ["conformance", "run", producer["base"] + PATH, *common, "--out", str(tmp_path / "ok"),
+                                 "--junit", str(tmp_path / "ci" / "junit.xml"), "--manual", "3.1=Inera ärende INC-4711"])
+    assert ok.exit_code == 0, ok.output
+    suite = etree.parse(str(tmp_path / "ci" / "junit.xml")).getroot()
+    cases = {tc.get("name").split()[0]: tc for tc in suite.iter("testcase")}
+    assert set(ORDER) | {"3.1", "1.7-katalog", "E2E"} == set(cases)
+    assert suite.get("failures") == "0" and suite.get("tests") == str(len(cases))
+    assert cases["3.1"].find("skipped") is None and "INC-4711" in cases["3.1"].findtext("system-out")
+    assert cases["E2E"].find("skipped") is not None
+    doc = json.loads((tmp_path / "ok" / "conformance-report.json").read_text(encoding="utf-8"))
+    step = next(m for m in doc["manualSteps"] if m["id"] == "3.1")
+    assert step["done"] and step["note"] == "Inera ärende INC-4711"
+    md = (tmp_path / "ok" / "conformance-report.md").read_text(encoding="utf-8")
+    assert "| 3.1 |" in md and "genomfört: Inera ärende INC-4711" in md
+
+    bad = runner.invoke(cli_app, ["conformance", "run", producer["base"] + "/broken/checksum" + PATH, *common,
+                                  "--out", str(tmp_path / "bad")])
+    assert bad.exit_code == 1
+    suite = etree.parse(str(tmp_path / "bad" / "conformance-junit.xml")).getroot()
+    failing = [tc.get("name").split()[0] for tc in suite.iter("testcase") if tc.find("failure") is not None]
+    assert "2.5" in failing and suite.get("failures") == str(len(failing))
+    unknown = runner.invoke(cli_app, ["conformance", "run", producer["base"] + PATH, *common, "--out", str(tmp_path / "x"),
+                                      "--manual", "9.9=något"])
+    assert unknown.exit_code == 2 and "okänt manuellt steg" in unknown.output
+
+
+def test_never_approved_unless_every_automatable_case_ran_and_passed(good_run):
+    from indikera.conformance.report import markdown, to_dict
+
+    results, doc = good_run
+    assert doc["summary"]["approved"] and doc["summary"]["manualPending"] == ["3.1", "1.7-katalog", "E2E"]
+    partial = to_dict([r for r in results if r.id != "2.7"], {"environment": {}, "started": "", "finished": ""})
+    assert partial["summary"]["failed"] == 0 and not partial["summary"]["approved"]
+    assert partial["summary"]["verdict"] == "UNDERKÄND"
+    empty = to_dict([], {"environment": {}, "started": "", "finished": ""})
+    assert not empty["summary"]["approved"]
+    assert "GODKÄND" not in markdown({**empty, "environment": {}, "clientCertificate": None, "serverCertificate": None}).replace("UNDERKÄND", "")

@@ -87,8 +87,8 @@ def test_unknown_profile_settings_are_refused(tmp_path):
 @pytest.fixture
 def ready(tmp_path):
     """A SIT profile with a good certificate, a passing conformance report and the order in a TAK export."""
-    root = pki.new_root()
-    ca = pki.new_ca(root)
+    root = pki.new_root(environments.SITHS_TEST[0])  # a stand-in chain with the TEST SITHS names SIT requires
+    ca = pki.new_ca(root, environments.SITHS_TEST[1])
     leaf = pki.new_function_cert(ca, hsa_id="TST2321000016-ABCD", common_name="indikera")
     (tmp_path / "ca.pem").write_bytes(b"".join(c.public_bytes(serialization.Encoding.PEM) for c in (root.cert, ca.cert)))
     (tmp_path / "cert.pem").write_bytes(leaf.cert.public_bytes(serialization.Encoding.PEM))
@@ -132,3 +132,78 @@ def test_status_cli_fails_when_a_check_fails(ready):
     report = next((ready["dir"] / "reports").rglob("conformance-report.json"))
     report.write_text(json.dumps({"summary": {"passed": 15, "failed": 1}}))
     assert runner.invoke(cli_app, ["connection", "status", "--profiles", str(ready["profiles"])]).exit_code == 1
+
+
+# --- the public TAK-API v2 (skltp-integration/cooperation /coop/api/v2/…) ----------------------------------------
+
+def _cp(env: str) -> dict:
+    return {"id": {"TEST": 1, "QA": 2, "PROD": 3}[env], "platform": "NTJP", "environment": env, "snapshotTime": "2026-11-26T02:00:00+0100"}
+
+
+def _production(la: str, url: str, env: str = "TEST") -> dict:
+    return {"id": 10, "physicalAddress": url, "rivtaProfile": "RIVTABP21",
+            "serviceProducer": {"id": 5, "hsaId": la, "description": "indikera"},
+            "logicalAddress": {"id": 7, "logicalAddress": la, "description": "Registret"},
+            "serviceContract": {"id": 3, "name": "GetQualityIndicators", "namespace": NS, "major": 2, "minor": 0},
+            "connectionPoint": _cp(env)}
+
+
+def _cooperation(consumer: str, la: str, env: str = "TEST") -> dict:
+    return {"id": 20, "serviceConsumer": {"id": 6, "hsaId": consumer, "description": "VIS"},
+            "logicalAddress": {"id": 7, "logicalAddress": la}, "serviceContract": {"id": 3, "namespace": NS},
+            "connectionPoint": _cp(env)}
+
+
+LA_SIT, CONSUMER = "TST2321000016-ABCD", "TSTNMT2321000156-B02"
+
+
+def _status(ready, data) -> tuple[int, dict]:
+    path = ready["dir"] / "takapi.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    res = runner.invoke(cli_app, ["connection", "status", "--profiles", str(ready["profiles"]), "--tak", str(path), "--json"])
+    return res.exit_code, json.loads(res.stdout)["steps"][2] if res.stdout.startswith("{") else {"verified": res.output}
+
+
+def test_status_reads_the_public_tak_api_and_checks_the_order_in_its_environment(ready):
+    code, step = _status(ready, {"serviceProductions": [_production(LA_SIT, URL), _production(LA_SIT, "https://other/x", "PROD")],
+                                 "cooperations": [_cooperation(CONSUMER, LA_SIT)]})
+    assert code == 0 and step["status"] == "ok", step
+    assert "TAK-API:t (NTJP/TEST)" in step["verified"] and CONSUMER in step["verified"]
+
+
+@pytest.mark.parametrize("data, words", [
+    ({"serviceProductions": [_production(LA_SIT, URL)], "cooperations": []}, f"anropsbehörighet för {CONSUMER}"),
+    ({"serviceProductions": [_production(LA_SIT, "https://elsewhere.example.se/x")], "cooperations": [_cooperation(CONSUMER, LA_SIT)]},
+     "pekar på https://elsewhere.example.se/x"),
+    ({"serviceProductions": [_production("TST-OTHER", URL)], "cooperations": [_cooperation(CONSUMER, LA_SIT)]}, f"vägval för {LA_SIT} saknas"),
+    ({"serviceProductions": [_production(LA_SIT, URL, "QA")], "cooperations": [_cooperation(CONSUMER, LA_SIT, "QA")]},
+     "gäller NTJP/QA, inte NTJP/TEST"),
+])
+def test_status_names_what_the_tak_api_lacks(ready, data, words):
+    code, step = _status(ready, data)
+    assert code == 1 and step["status"] == "fel" and words in step["verified"], step
+
+
+def test_tak_api_lists_downloaded_one_by_one_or_with_bare_ids_load(tmp_path):
+    from datetime import datetime, timezone
+
+    from indikera.platform.tak import TakError, load_file
+
+    now = datetime.now(timezone.utc)
+    path = tmp_path / "productions.json"
+    path.write_text(json.dumps([_production(LA_SIT, URL)]))  # serviceProductions?include=… saved as is
+    tak = load_file(path)
+    assert [r.address for r in tak.routes_for(LA_SIT.lower(), NS, now)] == [URL] and tak.connection_points == {"NTJP/TEST"}
+    path.write_text(json.dumps([_cooperation(CONSUMER, LA_SIT)]))
+    assert load_file(path).is_authorised(CONSUMER, LA_SIT, NS, now)
+    bare = {"serviceProductions": [{"id": 1, "physicalAddress": URL, "rivtaProfile": "RIVTABP21", "serviceProducer": {"id": 5},
+                                    "logicalAddress": {"id": 7}, "serviceContract": {"id": 3}, "connectionPoint": {"id": 1}}],
+            "serviceProducers": [{"id": 5, "hsaId": LA_SIT}], "logicalAddresses": [{"id": 7, "logicalAddress": LA_SIT}],
+            "serviceContracts": [{"id": 3, "namespace": NS}], "connectionPoints": [_cp("TEST")]}
+    path.write_text(json.dumps(bare))
+    tak = load_file(path)
+    assert tak.routes[0].logical_address == LA_SIT and tak.routes[0].connection_point == "NTJP/TEST"
+    del bare["logicalAddresses"]
+    path.write_text(json.dumps(bare))
+    with pytest.raises(TakError, match=r"logicalAddress\.logicalAddress saknas"):
+        load_file(path)

@@ -1,6 +1,6 @@
 """End to end on loopback: consumer → `indikera platform` (VP stand-in) → producer, real mTLS on both hops.
 
-The consumer is zeep built from the OFFICIAL WSDL (or httpx for raw envelopes); the platform is the stand-in
+The consumer is zeep built from the OFFICIAL WSDL (the own one without ../shared; or httpx for raw envelopes); the platform is the stand-in
 with a TAK export file; producers are the indikera app and small test doubles, each on uvicorn REQUIRING a
 client certificate, so every routed call also proves the platform presented its own certificate.
 """
@@ -106,7 +106,7 @@ def zeep_client(world, pki, who: str = "consumer") -> tuple[zeep.Client, object]
     session.cert = (str(pki[who].cert), str(pki[who].key))
     session.verify = str(pki["ca"].ca_file)
     session.trust_env = False  # REQUESTS_CA_BUNDLE would otherwise replace our test CA
-    client = zeep.Client(str(oracle.WSDL), transport=zeep.Transport(session=session, timeout=20))
+    client = zeep.Client(str(oracle.wsdl()), transport=zeep.Transport(session=session, timeout=20))
     binding = next(iter(client.wsdl.bindings))
     return client, client.create_service(binding, world["vp"])
 

@@ -226,3 +226,53 @@ def test_an_unexpected_error_is_vp009_not_a_stack_trace(certs):
     vp = VirtualPlatform(PlatformSettings(instance_name="TEST-VP"), broken_tak, clock=lambda: NOW)
     reply = call(vp, certs, envelope("SE1"))
     assert reply.code == "VP009" and b"disk on fire" not in reply.body and b"Traceback" not in reply.body
+
+
+# --- edge cases against VP's own source (docs/connection.md, "The stand-in, edge for edge") -----------------------
+
+def _fault(reply) -> tuple[str, str]:
+    fault = etree.fromstring(reply.body).find(f"{{{SOAP}}}Body/{{{SOAP}}}Fault")
+    return fault.findtext("faultstring"), fault.findtext("detail/detailString")
+
+
+@pytest.mark.parametrize("blank", ["   ", "\t", "\n  \n"])
+def test_whitespace_only_logical_address_is_vp003_not_vp004(certs, blank):
+    reply = call(platform(), certs, envelope(blank))
+    assert reply.code == "VP003", _fault(reply)
+    assert _fault(reply) == ("VP003 [TEST-VP] Logisk adressat (ReceiverId) saknas i RivHeadern i inkommande meddelande.",
+                             "No receiverId (logical address) found in message header. ")
+
+
+def test_two_logical_addresses_the_last_one_routes(http_route):
+    pem = {"x-vp-auth-cert": quote(http_route["pem"])}
+    two = '<itr:LogicalAddress>{}</itr:LogicalAddress><itr:LogicalAddress>{}</itr:LogicalAddress>'
+    info, _ = message.parse(envelope(header=two.format("SE-FIRST", "SE1")))
+    assert info.receiver_id == "SE1"
+    routed = httpx.post(http_route["url"] + "/vp", content=envelope(header=two.format("SE-OTHER", "SE1")), headers=pem)
+    assert routed.status_code == 200 and routed.content == CANNED
+    refused = httpx.post(http_route["url"] + "/vp", content=envelope(header=two.format("SE1", "SE-OTHER")), headers=pem)
+    assert refused.status_code == 500 and b"VP004" in refused.content and b"receiverId: SE-OTHER" in refused.content
+
+
+@pytest.mark.parametrize("body", [b"this is not xml", b"<a><b></a>", b""])
+def test_vp015_has_vps_wording(certs, body):
+    text, detail = _fault(call(platform(), certs, body))
+    assert text == "VP015 [TEST-VP] Anrop ej korrekt utformat och kan därför inte behandlas."
+    assert detail.startswith("The request could not be read properly. ")
+
+
+def test_vp002_on_the_tls_route_names_the_certificate_subject(certs):
+    subject = x509.load_der_x509_certificate(certs["nohsa"][0]).subject.rfc4514_string()
+    reply = call(platform(), certs, envelope("SE1"), who="nohsa")
+    text, detail = _fault(reply)
+    assert reply.code == "VP002" and text.startswith("VP002 [TEST-VP] Fel i klientcertifikat.")
+    assert detail == f"No sender ID (SERIALNUMBER) found in certificate. No senderId found in Certificate: {subject}"
+
+
+def test_vp002_on_the_http_route_without_the_certificate_header(http_route):
+    resp = httpx.post(http_route["url"] + "/vp", content=envelope("SE1"))
+    assert resp.status_code == 500
+    fault = etree.fromstring(resp.content).find(f"{{{SOAP}}}Body/{{{SOAP}}}Fault")
+    assert fault.findtext("faultstring").startswith("VP002 ")
+    assert fault.findtext("detail/detailString") == ("No sender ID (SERIALNUMBER) found in certificate. "
+                                                     "No certificate found in httpheader x-vp-auth-cert")

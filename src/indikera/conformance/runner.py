@@ -61,7 +61,8 @@ def server_certificate(url: str, ctx: ssl.SSLContext) -> dict[str, str] | None:
 
 def run(url: str, plan: Plan, *, cert: Path | None = None, key: Path | None = None, ca: Path | None = None,
         verify: bool = True, contract_dir: Path | None = None, timeout: float = 29.0, consumer_hsa_id: str | None = None,
-        progress: Callable[[str], None] | None = None) -> tuple[list[CaseResult], dict[str, Any]]:
+        progress: Callable[[str], None] | None = None, manual: dict[str, str] | None = None) -> tuple[list[CaseResult], dict[str, Any]]:
+    manual_state = report.manual_steps(manual)  # an unknown step id is an input error, before any call
     official = OfficialPackage.load(contract_dir) if contract_dir else None
     ctx = ssl_context(cert, key, ca, verify=verify) if url.startswith("https:") else False
     schemas = ["projektets regler (1.1–1.7)"]
@@ -74,7 +75,7 @@ def run(url: str, plan: Plan, *, cert: Path | None = None, key: Path | None = No
     with Client(url, plan.logical_address, ctx, timeout=timeout, consumer_hsa_id=consumer_hsa_id) as client:
         results = Runner(client, plan, official, progress).run()
     meta = {
-        "report": "indikera conformance: GetQualityIndicators v2 (Testprotokoll v2 1.1–1.7, 2.1–2.7; SoapUI TestCase1/2)",
+        "report": "indikera conformance: GetQualityIndicators v2 (Testprotokoll v2 1.1–1.7, 2.1–2.7, 3.1 manuellt; SoapUI TestCase1/2)",
         "started": started.isoformat(timespec="seconds"),
         "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "environment": {
@@ -86,5 +87,6 @@ def run(url: str, plan: Plan, *, cert: Path | None = None, key: Path | None = No
         },
         "clientCertificate": describe(x509.load_pem_x509_certificates(Path(cert).read_bytes())[0]) if cert else None,
         "serverCertificate": server,
+        "manual": manual_state,
     }
     return results, report.to_dict(results, meta)

@@ -10,10 +10,11 @@ from xml.sax.saxutils import escape
 import httpx
 from lxml import etree
 
-SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
-RESPONDER_NS = "urn:riv:followup:groupoutcomes:qualityreporting:GetQualityIndicatorsResponder:2"
-CORE_NS = "urn:riv:followup:groupoutcomes:qualityreporting:2"
-REGISTRY_NS = "urn:riv:itintegration:registry:1"
+from ..rivta import QUALITYREPORTING_CORE_NS as CORE_NS
+from ..rivta import QUALITYREPORTING_RESPONDER_NS as RESPONDER_NS
+from ..rivta import REGISTRY_NS, SERVICE_CONSUMER_HEADER
+from ..rivta import SOAP11_NS as SOAP_ENV
+
 SOAP_ACTION = f"{RESPONDER_NS}:GetQualityIndicators"
 KIK_ROOT = "1.2.826.0.1.3680043.9.4672.7"
 NSMAP = {"soap": SOAP_ENV, "gqi": RESPONDER_NS, "qr": CORE_NS}
@@ -48,7 +49,8 @@ class Exchange:
 
     def text(self, path: str) -> str | None:
         rep = self.report
-        return None if rep is None else rep.findtext(path, namespaces=NSMAP)
+        text = None if rep is None else rep.findtext(path, namespaces=NSMAP)
+        return None if text is None else text.strip()  # pretty-printed answers are as good as compact ones
 
     @property
     def checksum(self) -> str | None:
@@ -102,7 +104,7 @@ class Client:
         ex = Exchange(q, build_request(self.logical_address, q))
         headers = {"content-type": "text/xml; charset=UTF-8", "soapaction": f'"{SOAP_ACTION}"'}
         if self.consumer_hsa_id:  # as the official SoapUI suite sends it (note: without "original")
-            headers["x-rivta-serviceconsumer-hsaid"] = self.consumer_hsa_id
+            headers[SERVICE_CONSUMER_HEADER] = self.consumer_hsa_id
         started = time.monotonic()
         try:
             resp = self._http.post(self.url, content=ex.request, headers=headers)

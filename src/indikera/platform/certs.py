@@ -2,9 +2,11 @@
 
 ``certs csr``   – key pair and CSR with the subject SITHS needs: serialNumber = HSA-id, CN, O, C=SE.
 ``certs check`` – chain against a CA bundle, expiry (warnings at 60/30/7 days), serialNumber = the configured
-                  HSA-id, key matches certificate, and a TLS 1.2+ handshake with a URL using the certificate.
-The logic is plain functions returning findings; ``register_cert_commands`` adds the two commands to the
-``indikera certs`` group (owned by the access area).
+                  HSA-id, key matches certificate, and a TLS 1.2+ handshake with a URL using the certificate;
+                  with an environment, that the bundle holds that environment's SITHS CAs and the certificate
+                  was issued by its function CA (docs/connection.md, "SITHS CA chain files").
+The logic is plain functions returning findings; the two commands are in ``certs_cli``, and ``cli.py`` puts
+them in the ``indikera certs`` group (owned by the access area).
 """
 
 from __future__ import annotations
@@ -189,14 +191,40 @@ def check_tls(url: str, cert: Path, key: Path | None, ca_bundle: Path | None, ti
     return Finding("tls", "ok", f"{version}, {cipher}; servern: {peer.subject.rfc4514_string()}. (Handshake ok.)")
 
 
+def check_siths(leaf: x509.Certificate, bundle: list[x509.Certificate], ca_names: tuple[str, ...]) -> list[Finding]:
+    """The environment's SITHS chain: ``ca_names`` = (root CA, function CA) by common name, e.g. TEST SITHS e-id
+    Root CA v2 and TEST SITHS e-id Function CA v1 in test/QA, SITHS e-id Root CA v2 and SITHS e-id Function CA v1
+    in production. A certificate from the other environment's CA, or a bundle missing one of them, is an error."""
+    out = []
+    by_name = {_cn(c): c for c in bundle}
+    missing = [n for n in ca_names if n not in by_name]
+    if missing:
+        out.append(Finding("siths-ca", "error", f"CA-filen saknar {', '.join(repr(n) for n in missing)}; hämta kedjan från "
+                                                "Inera (docs/connection.md, SITHS CA chain files). (CA bundle lacks these CAs.)"))
+    root = by_name.get(ca_names[0]) if ca_names else None
+    if root is not None and root.subject != root.issuer:
+        out.append(Finding("siths-ca", "error", f"{ca_names[0]!r} i CA-filen är inte självsignerat. (Not a root certificate.)"))
+    issuer = leaf.issuer.get_attributes_for_oid(NameOID.COMMON_NAME)
+    issuer_cn = str(issuer[0].value) if issuer else leaf.issuer.rfc4514_string()
+    if ca_names and issuer_cn != ca_names[-1]:
+        out.append(Finding("siths-ca", "error", f"Certifikatet är utfärdat av {issuer_cn!r}, inte {ca_names[-1]!r} (fel miljö "
+                                                "eller inte ett SITHS-funktionscertifikat?). (Issued by another CA.)"))
+    if not out:
+        out.append(Finding("siths-ca", "ok", f"CA-filen har {' → '.join(ca_names)}; certifikatet är utfärdat av "
+                                             f"{ca_names[-1]}. (The environment's SITHS chain.)"))
+    return out
+
+
 def check(cert_path: Path, *, key_path: Path | None = None, ca_bundle: Path | None = None, hsa_id: str | None = None,
-          url: str | None = None, now: datetime | None = None) -> list[Finding]:
+          url: str | None = None, now: datetime | None = None, ca_names: tuple[str, ...] = ()) -> list[Finding]:
     now = now or datetime.now(timezone.utc)
     certs = load_certs(cert_path)
     leaf, extra = certs[0], certs[1:]
     out = []
     if ca_bundle is not None:
         out.append(check_chain(leaf, extra, load_certs(ca_bundle), now))
+        if ca_names:
+            out += check_siths(leaf, load_certs(ca_bundle), tuple(ca_names))
     out.append(check_expiry(leaf, now))
     if hsa_id:
         out.append(check_hsa_id(leaf, hsa_id))

@@ -1,5 +1,6 @@
-"""``indikera platform serve`` (the VP stand-in), ``indikera connection order|status`` and the
-``certs csr|check`` commands (added to the access area's ``indikera certs`` group)."""
+"""``indikera platform serve`` (the VP stand-in) and ``indikera connection order|status``.
+
+``certs csr|check`` live in ``certs_cli``; ``cli.py`` adds them to the access area's ``certs`` group."""
 
 from __future__ import annotations
 
@@ -19,27 +20,34 @@ err = Console(stderr=True)
 platform_app = typer.Typer(help="Lokal ersättare för NTjP:s VP (routing via TAK-export). (Local NTjP stand-in.)", no_args_is_help=True)
 connection_app = typer.Typer(help="Anslutning till NTjP: beställning och status. (Connection: TAK order and status.)", no_args_is_help=True)
 PathOpt = Optional[Path]
-ProfilesOpt = Annotated[Optional[Path], typer.Option("--profiles", help="Profiles file (TOML; default $INDIKERA_CONNECTION_PROFILES or ./indikera-connection.toml).")]
+ProfilesOpt = Annotated[Optional[Path], typer.Option("--profiles", help="Profilfil i TOML (standard: $INDIKERA_CONNECTION_PROFILES eller "
+                                                     "./indikera-connection.toml). (Connection profiles file, TOML.)")]
 
 
 @platform_app.command("serve")
 def serve(
-    tak: Annotated[Path, typer.Option("--tak", help="TAK export JSON (/tak-services/export/pv format).")],
-    config: Annotated[PathOpt, typer.Option("--config", help="Platform settings (TOML).")] = None,
-    host: Annotated[Optional[str], typer.Option(help="Address to listen on.")] = None,
-    port: Annotated[Optional[int], typer.Option(help="mTLS port (default 8443).")] = None,
-    tls_cert: Annotated[PathOpt, typer.Option("--tls-cert", help="Platform server certificate (PEM).")] = None,
-    tls_key: Annotated[PathOpt, typer.Option("--tls-key", help="Its private key.")] = None,
-    client_ca: Annotated[PathOpt, typer.Option("--client-ca", help="CA bundle consumer certificates must chain to.")] = None,
-    producer_cert: Annotated[PathOpt, typer.Option("--producer-cert", help="The platform's client certificate towards producers.")] = None,
-    producer_key: Annotated[PathOpt, typer.Option("--producer-key", help="Its private key.")] = None,
-    producer_ca: Annotated[PathOpt, typer.Option("--producer-ca", help="CA bundle for producers' server certificates.")] = None,
-    hsa_parents: Annotated[PathOpt, typer.Option("--hsa", help="JSON {child HSA-id: parent} for HSA-tree fallbacks.")] = None,
-    http_port: Annotated[Optional[int], typer.Option("--http-port", help="Also serve VP's plain HTTP route (behind a TLS proxy).")] = None,
-    read_timeout: Annotated[Optional[float], typer.Option("--read-timeout", help="Producer read timeout, seconds (29).")] = None,
-    instance_name: Annotated[Optional[str], typer.Option("--instance-name", help="Name in fault strings (NTjP).")] = None,
+    tak: Annotated[Path, typer.Option("--tak", help="TAK-export i JSON (formatet /tak-services/export/pv). (TAK export JSON.)")],
+    config: Annotated[PathOpt, typer.Option("--config", help="Plattformens inställningar (TOML). (Platform settings, TOML.)")] = None,
+    host: Annotated[Optional[str], typer.Option(help="Adress att lyssna på. (Address to listen on.)")] = None,
+    port: Annotated[Optional[int], typer.Option(help="Port för mTLS (standard 8443). (mTLS port; default 8443.)")] = None,
+    tls_cert: Annotated[PathOpt, typer.Option("--tls-cert", help="Plattformens servercertifikat (PEM). (Platform server certificate, PEM.)")] = None,
+    tls_key: Annotated[PathOpt, typer.Option("--tls-key", help="Dess privata nyckel. (Its private key.)")] = None,
+    client_ca: Annotated[PathOpt, typer.Option("--client-ca", help="CA-fil som konsumenternas certifikat måste kedja till. "
+                                                                   "(CA bundle consumer certificates must chain to.)")] = None,
+    producer_cert: Annotated[PathOpt, typer.Option("--producer-cert", help="Plattformens klientcertifikat mot producenter. "
+                                                                           "(The platform's client certificate towards producers.)")] = None,
+    producer_key: Annotated[PathOpt, typer.Option("--producer-key", help="Dess privata nyckel. (Its private key.)")] = None,
+    producer_ca: Annotated[PathOpt, typer.Option("--producer-ca", help="CA-fil för producenternas servercertifikat. "
+                                                                       "(CA bundle for producers' server certificates.)")] = None,
+    hsa_parents: Annotated[PathOpt, typer.Option("--hsa", help="JSON {HSA-id: förälder} för vägval via HSA-trädet. "
+                                                              "(JSON {child HSA-id: parent} for HSA-tree fallbacks.)")] = None,
+    http_port: Annotated[Optional[int], typer.Option("--http-port", help="Kör även VP:s okrypterade HTTP-väg (bakom en TLS-proxy). "
+                                                                         "(Also serve VP's plain HTTP route, behind a TLS proxy.)")] = None,
+    read_timeout: Annotated[Optional[float], typer.Option("--read-timeout", help="Väntetid på producentens svar, sekunder (29). "
+                                                                                 "(Producer read timeout, seconds; 29.)")] = None,
+    instance_name: Annotated[Optional[str], typer.Option("--instance-name", help="Namn i felmeddelanden (NTjP). (Name in fault strings.)")] = None,
 ) -> None:
-    """Serve the VP stand-in: route and authorise from a TAK export, forward over mTLS, answer VP faults."""
+    """Kör VP-ersättaren: vägval och behörighet från en TAK-export, vidare över mTLS, VP:s fel. (Serve the VP stand-in.)"""
     from . import settings as settings_mod
     from . import standin
     from .tak import TakError, load_file
@@ -80,14 +88,16 @@ def serve(
 
 @connection_app.command("order")
 def order(
-    env: Annotated[str, typer.Option("--env", help="local | sit | qa | production")] = "sit",
-    out_file: Annotated[PathOpt, typer.Option("--out", help="Write the order JSON here (default: stdout).")] = None,
-    who: Annotated[str, typer.Option("--by", help="utforare: who places the order.")] = "indikera",
-    comment: Annotated[str, typer.Option("--comment", help="kommentar in the order.")] = "",
-    tak_out: Annotated[PathOpt, typer.Option("--tak-out", help="Also write the TAK export this order results in (for `platform serve`).")] = None,
+    env: Annotated[str, typer.Option("--env", help="Miljö: local, sit, qa eller production. (Environment: local, sit, qa or production.)")] = "sit",
+    out_file: Annotated[PathOpt, typer.Option("--out", help="Skriv beställningen (JSON) hit (standard: standard ut). "
+                                                            "(Write the order JSON here; default stdout.)")] = None,
+    who: Annotated[str, typer.Option("--by", help="utforare: vem som beställer. (utforare: who places the order.)")] = "indikera",
+    comment: Annotated[str, typer.Option("--comment", help="kommentar i beställningen. (kommentar in the order.)")] = "",
+    tak_out: Annotated[PathOpt, typer.Option("--tak-out", help="Skriv även TAK-exporten som beställningen ger (för platform serve). "
+                                                               "(Also write the TAK export this order results in.)")] = None,
     profiles: ProfilesOpt = None,
 ) -> None:
-    """Write the TAK order (Beställningsstöd JSON: vägval + anropsbehörigheter) for the producer."""
+    """Skriv TAK-beställningen (Beställningsstöd-JSON: vägval och anropsbehörigheter). (Write the TAK order for the producer.)"""
     from . import environments
     from .ordering import OrderError, build_order, order_as_tak_export
 
@@ -114,13 +124,16 @@ def order(
 
 @connection_app.command("status")
 def status(
-    test_env: Annotated[str, typer.Option("--test-env", help="The test environment (sit or qa).")] = "sit",
-    tak: Annotated[PathOpt, typer.Option("--tak", help="TAK export of the test platform, to verify the order.")] = None,
-    prod_tak: Annotated[PathOpt, typer.Option("--prod-tak", help="TAK export of production.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    test_env: Annotated[str, typer.Option("--test-env", help="Testmiljön (sit eller qa). (The test environment, sit or qa.)")] = "sit",
+    tak: Annotated[PathOpt, typer.Option("--tak", help="TAK för testmiljön: TAK-API v2 (serviceProductions, cooperations) "
+                                                       "eller TAK-export, för att kontrollera beställningen. (Test platform's TAK: "
+                                                       "TAK-API v2 or TAK export, to verify the order.)")] = None,
+    prod_tak: Annotated[PathOpt, typer.Option("--prod-tak", help="Produktionens TAK (TAK-API v2 eller TAK-export). "
+                                                                 "(Production's TAK: TAK-API v2 or TAK export.)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Maskinläsbar utdata (JSON). (Machine-readable output.)")] = False,
     profiles: ProfilesOpt = None,
 ) -> None:
-    """List the connection steps and what indikera can verify of each (exit 1 when a check fails)."""
+    """Lista anslutningens steg och vad indikera kan kontrollera av dem; slutkod 1 vid fel. (List the connection steps.)"""
     from . import environments, status as status_mod
     from .tak import TakError, load_file
 
@@ -145,17 +158,3 @@ def status(
         out.print(table)
     if any(s.status == status_mod.FAILED for s in items):
         raise typer.Exit(1)
-
-
-def register(app: typer.Typer) -> None:
-    """Add ``platform`` and ``connection``; add ``csr``/``check`` to the access area's ``certs`` group."""
-    app.add_typer(platform_app, name="platform")
-    app.add_typer(connection_app, name="connection")
-    from .certs_cli import register_cert_commands
-
-    try:
-        from ..access.cli import certs_app
-    except ImportError:  # the access area's group is missing: keep the tools reachable under their own name
-        certs_app = typer.Typer(help="Certifikatverktyg. (Certificate tools.)", no_args_is_help=True)
-        app.add_typer(certs_app, name="cert-tools")
-    register_cert_commands(certs_app)

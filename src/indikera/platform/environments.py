@@ -9,14 +9,15 @@ empty on purpose so nothing reaches production by default.
 from __future__ import annotations
 
 import os
-import tomllib
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
-CONTRACT_NAMESPACE = "urn:riv:followup:groupoutcomes:qualityreporting:GetQualityIndicatorsResponder:2"
+from .. import config_loader
+from ..rivta import QUALITYREPORTING_DEFAULT_BASE, soap_path
+from ..rivta import QUALITYREPORTING_RESPONDER_NS as CONTRACT_NAMESPACE
+from ..rivta import VP_QUALITYREPORTING_PATH as VP_PATH
+
 CONTRACT_DESCRIPTION = "GetQualityIndicators 2 (riv:followup:groupoutcomes:qualityreporting)"
-VP_PATH = "/vp/followup/groupoutcomes/qualityreporting/GetQualityIndicators/2/rivtabp21"
 PROFILES_ENV = "INDIKERA_CONNECTION_PROFILES"
 DEFAULT_PROFILES_FILE = "indikera-connection.toml"
 
@@ -62,7 +63,7 @@ BUILTIN: dict[str, Environment] = {
     "local": Environment(
         "local", "Lokal (indikera platform)", "LOKAL", "https://127.0.0.1:8443" + VP_PATH,
         producer_hsa_id="SE2321000000-INDIKERA", producer_description="indikera (lokal)",
-        producer_url="https://127.0.0.1:8080/qualityreporting/GetQualityIndicators/2/rivtabp21",
+        producer_url="https://127.0.0.1:8080" + soap_path(QUALITYREPORTING_DEFAULT_BASE),
         consumers=("TSTNMT2321000156-B02",), outbound_ips=("127.0.0.1",),
     ),
     "sit": Environment(
@@ -80,37 +81,26 @@ BUILTIN: dict[str, Environment] = {
 }
 
 
-def _coerce(name: str, raw: Any) -> Any:
-    kinds = {f.name: f.type for f in fields(Environment)}
-    if name not in kinds or name == "name":
-        raise ValueError(f"okänd inställning {name!r} (unknown setting)")
-    kind = str(kinds[name])
-    if "tuple" in kind:
-        items = raw if isinstance(raw, list) else str(raw).split(",")
-        return tuple(str(x).strip() for x in items if str(x).strip())
-    if "Path" in kind:
-        return Path(str(raw)) if str(raw) else None
-    return str(raw)
-
-
 def load(path: Path | None = None) -> dict[str, Environment]:
-    """Built-in environments, overridden field by field by the profiles file (if any)."""
+    """Built-in environments, overridden field by field by the profiles file (if any), read by the shared
+    loader (config_loader): unknown names and wrong types are errors naming the file and the table."""
     envs = dict(BUILTIN)
     path = path or (Path(os.environ[PROFILES_ENV]) if os.environ.get(PROFILES_ENV) else None)
     if path is None and Path(DEFAULT_PROFILES_FILE).is_file():
         path = Path(DEFAULT_PROFILES_FILE)
     if path is None:
         return envs
-    with Path(path).open("rb") as fh:
-        data = tomllib.load(fh)
-    for name, values in (data.get("environments") or {}).items():
+    data, _ = config_loader.read_toml(Path(path))
+    tables = data.get("environments") or {}
+    if not isinstance(tables, dict):
+        raise config_loader.ConfigError(f"filen {path}: [environments] ska vara en tabell",
+                                        f"file {path}: [environments] must be a table")
+    for name, values in tables.items():
+        source = config_loader.Source.file(path, f"environments.{name}")
         if not isinstance(values, dict):
-            raise ValueError(f"{path}: [environments.{name}] ska vara en tabell (must be a table)")
+            raise config_loader.ConfigError(f"{source.sv} ska vara en tabell", f"{source.en} must be a table")
         base = envs.get(name) or Environment(name, name, "", "")
-        try:
-            envs[name] = replace(base, **{k: _coerce(k, v) for k, v in values.items()})
-        except ValueError as exc:
-            raise ValueError(f"{path}: [environments.{name}]: {exc}") from None
+        envs[name] = replace(base, **config_loader.from_mapping(Environment, values, source, exclude=("name",)))
     return envs
 
 
@@ -125,7 +115,7 @@ def get(name: str, path: Path | None = None) -> Environment:
 EXAMPLE = f"""# indikera connection profiles ({DEFAULT_PROFILES_FILE} or ${PROFILES_ENV})
 [environments.sit]
 producer_hsa_id = "TSTXXXXXXXXXX-XXXX"     # serialNumber of the TEST SITHS function certificate
-producer_url = "https://indikera.test.example.se/qualityreporting/GetQualityIndicators/2/rivtabp21"
+producer_url = "https://indikera.test.example.se{soap_path(QUALITYREPORTING_DEFAULT_BASE)}"
 consumers = ["TSTNMT2321000156-B02"]        # consumers to grant (ask Inera / the consumer for their HSA-ids)
 ca_bundle = "certs/siths-test-ca.pem"
 cert = "certs/indikera-test.crt"

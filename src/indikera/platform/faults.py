@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from enum import Enum
 from xml.sax.saxutils import escape
 
-SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+from ..rivta import ORIGINAL_CONSUMER_HEADER
+from ..rivta import SOAP11_NS as SOAP_ENV
 
 
 class FaultCode(str, Enum):
@@ -55,14 +56,13 @@ MESSAGES: dict[str, tuple[FaultCode, str, str]] = {
     "VP012": (FaultCode.SERVER, "Internt fel i tjänsteplattformen. Nödvändiga resurser saknas för att VP skall fungera.",
               "Server problem, VP does not have all necessary resources to operate. %s"),
     "VP013": (FaultCode.CLIENT, "Enligt tjänsteplattformens konfiguration saknar tjänstekonsumenten rätt att använda "
-              "headern x-rivta-original-serviceconsumer-hsaid. Kontakta tjänsteplattformsförvaltningen.",
-              "Sender is not approved to set header x-rivta-original-serviceconsumer-hsaid."),
+              f"headern {ORIGINAL_CONSUMER_HEADER}. Kontakta tjänsteplattformsförvaltningen.",
+              f"Sender is not approved to set header {ORIGINAL_CONSUMER_HEADER}."),
     "VP014": (FaultCode.SERVER, "Anropsförmedlingen för den logiska adressaten har givit upphov till rundgång mellan "
               "tjänsteplattformar. Rapportera felet till tjänsteplattformsförvaltningen.",
               ""),
-    # VP015 (ARK_0034 v1.8, 2022): the Swedish wording is not in the sources available to this project; this is
-    # the documented meaning ("request badly formed, cannot be processed"). The detail template is VP's.
-    "VP015": (FaultCode.CLIENT, "Anropet är felaktigt utformat och kan inte behandlas.",
+    # VP015 (ARK_0034 v1.8, 2022): wording as in VP's vp-messages.properties (issue #17).
+    "VP015": (FaultCode.CLIENT, "Anrop ej korrekt utformat och kan därför inte behandlas.",
               "The request could not be read properly. %s"),
 }
 

@@ -1,9 +1,10 @@
 """What VP reads from a SOAP request: the receiver (logical address), the RIV version and the contract namespace.
 
-Like VP's ``PayloadInfoParser``: after the ``Header`` element, the first element whose *local name* is
-``LogicalAddress`` (RIVTA BP 2.1) or ``To`` (BP 2.0) gives the receiver id, its text taken as is (no trimming,
-so whitespace makes the lookup fail, as on NTjP); the namespace of the first element under ``Body`` is the
-service contract. XML is parsed with entities, DTDs and network access off (libxml2's default depth and
+Like VP's ``PayloadInfoParser``: after the ``Header`` element, every element whose *local name* is
+``LogicalAddress`` (RIVTA BP 2.1) or ``To`` (BP 2.0) sets the receiver id — the parser reads on to ``Body``
+without stopping, so with two of them the **last** one routes. Its text is taken as is (no trimming: leading
+or trailing whitespace makes the lookup fail, as on NTjP; a whitespace-only address is no address, VP003, see
+vp.py); the namespace of the first element under ``Body`` is the service contract. XML is parsed with entities, DTDs and network access off (libxml2's default depth and
 size limits stay on); anything unreadable is VP015.
 """
 
@@ -13,10 +14,11 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from ..rivta import REGISTRY_NS, WSA_NS
 from .faults import VPFault
 
-WSA_TO = "{http://www.w3.org/2005/08/addressing}To"
-RIV_LOGICAL_ADDRESS = "{urn:riv:itintegration:registry:1}LogicalAddress"
+WSA_TO = f"{{{WSA_NS}}}To"
+RIV_LOGICAL_ADDRESS = f"{{{REGISTRY_NS}}}LogicalAddress"
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,7 @@ def parse(body: bytes) -> tuple[PayloadInfo, etree._ElementTree]:
             if local in ("LogicalAddress", "To"):
                 version = "rivtabp21" if local == "LogicalAddress" else "rivtabp20"
                 receiver = el.text if el.text else None  # StAX: an empty element has no text node → null
-                break
+                # no break: VP's parser overwrites on every match, so the last LogicalAddress/To wins
     body_el = _child(root, "Body")
     if body_el is not None:
         first = next((c for c in body_el if isinstance(c.tag, str)), None)

@@ -12,11 +12,11 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..rivta import QUALITYREPORTING_PATH_SUFFIX as URL_SUFFIX
 from .environments import CONTRACT_DESCRIPTION, CONTRACT_NAMESPACE, Environment
 
 PLATFORMS = ("NTJP-DEV", "NTJP-TEST", "NTJP-QA", "NTJP-PROD")
 RIV_PROFILE = "RIVTABP21"
-URL_SUFFIX = "/GetQualityIndicators/2/rivtabp21"
 
 
 class OrderError(ValueError):

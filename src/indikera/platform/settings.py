@@ -1,14 +1,17 @@
 """Settings of the local VP stand-in (``indikera platform serve``), with VP Camel's defaults.
 
 A TOML file (``--config``) may hold any field at top level or under ``[platform]``; command-line options win.
+Values are read and checked by the shared loader (config_loader): unknown names and wrong types are errors.
 """
 
 from __future__ import annotations
 
-import tomllib
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+
+from .. import config_loader
+from ..rivta import AUTH_CERT_HEADER
 
 
 @dataclass(frozen=True)
@@ -16,7 +19,7 @@ class PlatformSettings:
     tak_file: Path | None = None  # TAK export JSON (/tak-services/export/pv format)
     hsa_file: Path | None = None  # optional {child HSA-id: parent HSA-id} map for HSA-tree fallbacks
     instance_name: str = "NTjP"  # vp.instance.name: shown in brackets in every fault string
-    instance_id: str = "INDIKERA-LOCAL-VP"  # vp.instance.id: x-vp-instance-id, routing history
+    instance_id: str = "INDIKERA-LOCAL-VP"  # vp.instance.id: the instance-id header, routing history
     host: str = "127.0.0.1"
     port: int = 8443
     # mTLS front: the platform's server certificate and the CA bundle consumers' certificates must chain to
@@ -39,7 +42,7 @@ class PlatformSettings:
     # plain HTTP route (behind a TLS-terminating proxy), off unless a port is given
     http_port: int | None = None
     ip_whitelist: tuple[str, ...] = ("127.0.0.1",)  # prefix match, as VP's ip.whitelist
-    cert_header: str = "x-vp-auth-cert"  # header carrying the consumer's PEM certificate on the HTTP route
+    cert_header: str = AUTH_CERT_HEADER  # header carrying the consumer's PEM certificate on the HTTP route
     max_receive_bytes: int = 15_000_000  # vp.max.receive.length
     user_agent: str = "SKLTP VP/indikera-standin"
 
@@ -51,27 +54,5 @@ class PlatformSettings:
 
 
 def load(path: Path | None) -> PlatformSettings:
-    if path is None:
-        return PlatformSettings()
-    with Path(path).open("rb") as fh:
-        data = tomllib.load(fh)
-    flat = data.get("platform", data)
-    known = {f.name: f for f in fields(PlatformSettings)}
-    values: dict[str, Any] = {}
-    for key, raw in flat.items():
-        if key not in known:
-            raise ValueError(f"{path}: okänd inställning {key!r} (unknown setting)")
-        default = getattr(PlatformSettings(), key)
-        if key.endswith(("_file", "_cert", "_key", "_ca")):
-            values[key] = Path(raw)
-        elif isinstance(default, tuple):
-            values[key] = tuple(str(x) for x in (raw if isinstance(raw, list) else str(raw).split(",")))
-        elif key == "contract_timeouts":
-            values[key] = {str(k): float(v) for k, v in dict(raw).items()}
-        elif isinstance(default, bool):
-            values[key] = bool(raw)
-        elif isinstance(default, float):
-            values[key] = float(raw)
-        else:
-            values[key] = raw
-    return PlatformSettings(**values)
+    """Defaults, then the TOML file (its ``[platform]`` table, else its top level)."""
+    return config_loader.load(PlatformSettings, file=None if path is None else Path(path), table="platform")

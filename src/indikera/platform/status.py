@@ -37,7 +37,8 @@ def _cert_step(number: int, name: str, env: Environment) -> Step:
     if not Path(env.cert).is_file():
         return Step(number, name, FAILED, f"{env.cert} finns inte.", helps)
     try:
-        findings = certs.check(Path(env.cert), key_path=env.key, ca_bundle=env.ca_bundle, hsa_id=env.producer_hsa_id or None)
+        findings = certs.check(Path(env.cert), key_path=env.key, ca_bundle=env.ca_bundle, hsa_id=env.producer_hsa_id or None,
+                               ca_names=env.ca_names)
     except (OSError, ValueError) as exc:
         return Step(number, name, FAILED, str(exc), helps)
     worst = FAILED if any(f.failed for f in findings) else WARNING if any(f.level == "warning" for f in findings) else OK
@@ -52,10 +53,25 @@ def _order_step(number: int, name: str, env: Environment, tak: Tak | None) -> St
     if tak is None:
         return Step(number, name, MANUAL, "Beställningen kan skrivas. Att den är genomförd syns först i TAK: ange "
                                            "--tak EXPORT.json (från TAK-API:t) för att kontrollera.", helps)
+    source = "TAK-exporten"
+    if tak.connection_points:  # the public TAK-API lists every platform and environment: check this one's
+        wanted = connection_point(env)
+        if wanted not in tak.connection_points:
+            return Step(number, name, FAILED, f"TAK-datan gäller {', '.join(sorted(tak.connection_points))}, inte "
+                                               f"{wanted} ({env.title}); hämta från {env.tak_api or 'rätt miljös TAK-API'}.", helps)
+        tak, source = tak.at(wanted), f"TAK-API:t ({wanted})"
     missing = verify_in_tak(env, tak)
     if missing:
-        return Step(number, name, FAILED, "TAK-exporten saknar: " + "; ".join(missing), helps)
-    return Step(number, name, OK, "Vägval och anropsbehörigheter finns i TAK-exporten.", helps)
+        return Step(number, name, FAILED, f"{source} saknar: " + "; ".join(missing), helps)
+    return Step(number, name, OK, f"Vägval och anropsbehörigheter finns i {source}: producentens logiska adress "
+                                   f"{', '.join(env.effective_logical_addresses)} → {env.producer_url}; "
+                                   f"konsumenter {', '.join(env.consumers)}.", helps)
+
+
+def connection_point(env: Environment) -> str:
+    """The TAK-API connection point of an environment: Beställningsstöd ``NTJP-TEST`` → ``NTJP/TEST``."""
+    platform, _, environment = env.plattform.upper().partition("-")
+    return f"{platform}/{environment}"
 
 
 def latest_report(directory: Path | None) -> dict | None:
@@ -78,9 +94,17 @@ def _selftest_step(number: int, env: Environment) -> Step:
     if report is None:
         return Step(number, "Egentester (TK-testsvit)", TODO, "Ingen konformitetsrapport hittad (reports_dir i profilen).", helps)
     summary = report.get("summary", {})
+    pending = summary.get("manualPending") or []
     text = (f"{report['_path']}: {summary.get('passed', 0)} godkända, {summary.get('failed', 0)} underkända, "
-            f"körd {report.get('finished', '?')} mot {report.get('environment', {}).get('url', '?')}.")
-    return Step(number, "Egentester (TK-testsvit)", OK if summary.get("failed", 1) == 0 else FAILED, text, helps)
+            f"körd {report.get('finished', '?')} mot {report.get('environment', {}).get('url', '?')}."
+            + (f" Manuella steg kvar: {', '.join(pending)}." if pending else ""))
+    return Step(number, "Egentester (TK-testsvit)", OK if approved(report) else FAILED, text, helps)
+
+
+def approved(report: dict | None) -> bool:
+    """The report's own verdict (every automatable case ran and passed); older reports: no failed case."""
+    summary = (report or {}).get("summary", {})
+    return bool(summary.get("approved", summary.get("failed", 1) == 0))
 
 
 def steps(test: Environment, prod: Environment, *, test_tak: Tak | None = None, prod_tak: Tak | None = None) -> list[Step]:
@@ -91,7 +115,7 @@ def steps(test: Environment, prod: Environment, *, test_tak: Tak | None = None, 
         _cert_step(2, "Testcertifikat (SITHS, test)", test),
         _order_step(3, "Beställning i test (Beställningsstödet)", test, test_tak),
         _selftest_step(4, test),
-        Step(5, "Självdeklaration", MANUAL if report and report.get("summary", {}).get("failed") == 0 else TODO,
+        Step(5, "Självdeklaration", MANUAL if approved(report) else TODO,
              "Bifoga konformitetsrapporten (HTML/Markdown) till självdeklarationen; Inera granskar.",
              "indikera conformance run … --out DIR (rapporten är underlaget)"),
         Step(6, "Förnyad förstudie inför produktion", MANUAL, "Inera granskar; kan inte kontrolleras här.", "docs/connection.md"),

@@ -18,6 +18,8 @@ from datetime import date, datetime, time, timezone
 from pathlib import Path
 from typing import Any
 
+from . import takapi
+
 ROOT_HSA = "SE"  # the HSA tree's root; an unknown HSA-id has this parent (skltp hsa-cache)
 
 
@@ -34,6 +36,7 @@ class Route:
     producer_hsa_id: str
     valid_from: datetime
     valid_to: datetime
+    connection_point: str = ""  # TAK-API v2: "NTJP/TEST" etc.; the export holds one platform and leaves it empty
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,7 @@ class Permission:
     valid_from: datetime
     valid_to: datetime
     agreement: str = ""
+    connection_point: str = ""
 
 
 @dataclass
@@ -52,6 +56,17 @@ class Tak:
     permissions: list[Permission] = field(default_factory=list)
     hsa_parents: dict[str, str] = field(default_factory=dict)  # child HSA-id (lower) → parent
     version: str = ""
+
+    @property
+    def connection_points(self) -> set[str]:
+        """The platforms/environments the data covers (TAK-API v2); empty for a one-platform export."""
+        return {x.connection_point for x in (*self.routes, *self.permissions) if x.connection_point}
+
+    def at(self, connection_point: str) -> "Tak":
+        """Only the entries of one platform/environment (the public TAK-API lists them all together)."""
+        cp = connection_point.upper()
+        return Tak([r for r in self.routes if r.connection_point == cp], [p for p in self.permissions if p.connection_point == cp],
+                   dict(self.hsa_parents), self.version)
 
     # --- lookups ---------------------------------------------------------------------------------------
     def routes_for(self, receiver_id: str, namespace: str | None, now: datetime) -> list[Route]:
@@ -155,7 +170,8 @@ def _resolver(rows: list[Mapping[str, Any]], name_key: str, what: str):
 def load_export(data: Mapping[str, Any], hsa_parents: Mapping[str, str] | None = None) -> Tak:
     """Build a Tak from a parsed TAK export (the ``/tak-services/export/pv`` JSON)."""
     if not isinstance(data, Mapping) or not isinstance(data.get("data"), Mapping):
-        raise TakError("TAK-exporten saknar objektet 'data' (not a TAK export)")
+        raise TakError("varken en TAK-export (objektet 'data') eller TAK-API v2 (serviceProductions, cooperations) "
+                       "(not a TAK export or TAK-API v2 data)")
     d = {k.lower(): v for k, v in data["data"].items()}
 
     def rows(name: str) -> list[Mapping[str, Any]]:
@@ -199,6 +215,15 @@ def load_export(data: Mapping[str, Any], hsa_parents: Mapping[str, str] | None =
     return tak
 
 
+def load_takapi(data: Any, hsa_parents: Mapping[str, str] | None = None) -> Tak:
+    """Build a Tak from the public TAK-API v2 (takapi.py); a snapshot of what is published, so always valid."""
+    always = (datetime.min.replace(tzinfo=timezone.utc), datetime.max.replace(tzinfo=timezone.utc))
+    routes, permissions = takapi.read(data)
+    return Tak([Route(**r, valid_from=always[0], valid_to=always[1]) for r in routes],
+               [Permission(**p, valid_from=always[0], valid_to=always[1]) for p in permissions],
+               {k.lower(): v for k, v in (hsa_parents or {}).items()}, "TAK-API v2")
+
+
 def load_file(path: Path, hsa_file: Path | None = None) -> Tak:
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -213,8 +238,10 @@ def load_file(path: Path, hsa_file: Path | None = None) -> Tak:
         if not isinstance(parents, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in parents.items()):
             raise TakError(f"{hsa_file}: ska vara ett objekt {{barn-HSA-id: förälder-HSA-id}}")
     try:
+        if takapi.is_takapi(data):  # the public TAK-API v2 (serviceProductions, cooperations, …)
+            return load_takapi(data, parents)
         return load_export(data, parents)
-    except TakError as exc:
+    except (TakError, takapi.TakApiError) as exc:
         raise TakError(f"{path}: {exc}") from None
 
 

@@ -20,6 +20,12 @@ from datetime import datetime, timezone
 
 from cryptography import x509
 
+from ..rivta import CORRELATION_HEADER as CORRELATION_ID
+from ..rivta import INSTANCE_ID_HEADER as INSTANCE_ID
+from ..rivta import ORIGINAL_CONSUMER_HEADER as ORIGINAL_CONSUMER
+from ..rivta import PRODUCER_RESPONSE_TIME_HEADER as PRODUCER_RESPONSE_TIME
+from ..rivta import ROUTING_HISTORY_HEADER as ROUTING_HISTORY
+from ..rivta import SENDER_ID_HEADER as SENDER_ID
 from . import message
 from .faults import VPFault, summary
 from .forward import ProducerAnswer, ProducerClient
@@ -28,12 +34,6 @@ from .tak import Tak
 
 log = logging.getLogger("indikera.platform")
 
-ORIGINAL_CONSUMER = "x-rivta-original-serviceconsumer-hsaid"
-CORRELATION_ID = "x-skltp-correlation-id"
-SENDER_ID = "x-vp-sender-id"
-INSTANCE_ID = "x-vp-instance-id"
-ROUTING_HISTORY = "x-rivta-routing-history"
-PRODUCER_RESPONSE_TIME = "x-skltp-prt"
 SENDER_PATTERN = re.compile(r"(?:2.5.4.5|SERIALNUMBER)=([^,]+)")  # certificate.senderid.subject.pattern
 # Headers VP removes before calling the producer (HttpHeaderFilterProperties), plus hop-by-hop ones.
 _DROP = re.compile(r"(?i)^(x-vp.*|peer_certificates|x-forwarded.*|mule_.*|x-mule_.*|connection|accept-encoding|"
@@ -121,7 +121,7 @@ class VirtualPlatform:
         tak = self.tak()
         if tak is None:
             raise VPFault("VP008")
-        if info.receiver_id is None:
+        if info.receiver_id is None or not info.receiver_id.strip():  # VP: a blank receiverId is no receiverId
             raise VPFault("VP003")
         now = self.clock()
         routes = tak.routes_for(info.receiver_id, info.namespace, now)
@@ -159,8 +159,8 @@ class VirtualPlatform:
         if call.tls:
             subject = subject_of(call.peer_cert_der) if call.peer_cert_der else ""
             sender = sender_from_subject(subject)
-            if sender is None:
-                raise VPFault("VP002", f"Subject: {subject or 'no certificate'}")
+            if sender is None:  # VP's CertificateExtractorProcessorImpl wording
+                raise VPFault("VP002", f"No senderId found in Certificate: {subject}" if subject else "No certificate found")
             return sender
         # HTTP route: only whitelisted peers (a TLS-terminating proxy or an internal component)
         if not _whitelisted(call.peer_ip, s.ip_whitelist):
@@ -171,8 +171,8 @@ class VirtualPlatform:
                 raise VPFault("VP011", f"IP-address: {forwarded}. HTTP header that caused checking: {SENDER_ID}")
             return call.headers[SENDER_ID]
         pem = call.headers.get(s.cert_header.lower())
-        if not pem:
-            raise VPFault("VP002", "No certificate in header " + s.cert_header)
+        if not pem:  # VP's HttpSenderIdExtractorProcessorImpl wording
+            raise VPFault("VP002", "No certificate found in httpheader " + s.cert_header)
         from urllib.parse import unquote
 
         text = unquote(pem)
@@ -184,7 +184,7 @@ class VirtualPlatform:
             raise VPFault("VP002", "Certificate in header could not be read") from None
         sender = sender_from_subject(subject)
         if sender is None:
-            raise VPFault("VP002", f"Subject: {subject}")
+            raise VPFault("VP002", f"No senderId found in Certificate: {subject}")
         history = call.headers.get(ROUTING_HISTORY, "")
         if s.instance_id.lower() in [h.strip().lower() for h in re.split(r"[,#]", history) if h.strip()]:
             raise VPFault("VP014")
