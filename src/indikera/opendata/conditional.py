@@ -32,8 +32,9 @@ def http_date(ts: datetime) -> str:
     return format_datetime(as_utc(ts), usegmt=True)
 
 
-def _matches(header: str, etag: str) -> bool:
-    for tag in header.split(","):
+def etag_matches(header: str, etag: str) -> bool:
+    """``If-None-Match`` against a strong tag, compared weakly (RFC 9110 §13.1.2): a list of tags, or ``*``."""
+    for tag in header[:2000].split(","):
         tag = tag.strip()
         if tag == "*":
             return True
@@ -55,7 +56,7 @@ def not_modified(request: Request, state: State, etag: str, vary: str | None = N
         headers["Vary"] = vary
     inm = request.headers.get("if-none-match")
     if inm is not None:
-        return Response(status_code=304, headers=headers) if _matches(inm[:2000], etag) else None
+        return Response(status_code=304, headers=headers) if etag_matches(inm, etag) else None
     ims = request.headers.get("if-modified-since")
     if ims:
         try:

@@ -11,6 +11,7 @@ from fastapi.openapi.utils import get_openapi
 from starlette.responses import Response
 from starlette.routing import Route
 
+from .conditional import etag_matches
 from .problems import PROBLEM_MEDIA_TYPE, Problem
 
 
@@ -58,8 +59,7 @@ def _with_etag(api: FastAPI) -> None:
         body = bytes(answer.body)
         etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
         headers = {"ETag": etag, "Cache-Control": "no-cache"}
-        inm = request.headers.get("if-none-match", "")[:2000]
-        if any(t.strip().removeprefix("W/") in (etag, "*") for t in inm.split(",")):
+        if etag_matches(request.headers.get("if-none-match", ""), etag):
             return Response(status_code=304, headers=headers)
         return Response(body, media_type="application/json", headers=headers)
 

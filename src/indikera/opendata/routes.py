@@ -20,7 +20,6 @@ from ..domain.errors import IndikeraError
 from ..http_problems import PROBLEM_MEDIA_TYPE, problem_body
 from . import docs_ui, openapi_doc, origin, problems, view_cache
 from .api import router
-from .compression import OpenDataCompression
 from .conditional import etag_for, not_modified, validators
 
 API_PREFIX = "/api/v1"
@@ -161,4 +160,3 @@ def mount(app: FastAPI, ctx: AppContext) -> None:
 
     app.mount(API_PREFIX, api)
     app.add_middleware(UnroutablePathProblem)
-    app.add_middleware(OpenDataCompression, prefixes=(API_PREFIX, "/datasets"))

@@ -11,7 +11,6 @@ from sqlalchemy import func, select, text
 
 from .. import __version__
 from ..context import AppContext
-from ..opendata.compression import OpenDataCompression
 from ..rivta import soap_path
 from ..store.db import is_up_to_date
 from ..publish.visibility import PUBLIC, visible_indicator_ids, visible_measurements
@@ -28,9 +27,6 @@ templates.env.filters["count"] = count
 
 def mount(app: FastAPI, ctx: AppContext) -> None:
     mount_static(app)
-    # The pages compress well (an indicator page with every unit: 184 kB, 16 kB gzipped); the open data's gzip layer,
-    # on the pages' paths ("/" itself only, not every path below it).
-    app.add_middleware(OpenDataCompression, prefixes=("/", "/indikatorer"))
     pages.mount(app, ctx, templates)
 
     @app.get("/health", include_in_schema=False)

@@ -17,6 +17,7 @@ from starlette.responses import Response
 from .. import __version__
 from ..caches import current_version
 from ..context import AppContext
+from ..opendata.conditional import etag_matches
 
 CACHE_CONTROL = "no-cache"
 # The language follows Accept-Language when ?lang is absent (the compression layer adds Accept-Encoding).
@@ -34,14 +35,8 @@ def etag(ctx: AppContext, request: Request, lang: str) -> str | None:
 
 
 def matches(request: Request, tag: str) -> bool:
-    """``If-None-Match`` compared weakly (RFC 9110 13.1.2): a list of tags, or ``*``."""
-    header = request.headers.get("if-none-match")
-    if not header:
-        return False
-    if header.strip() == "*":
-        return True
-    bare = tag.removeprefix("W/")
-    return any(t.strip().removeprefix("W/") == bare for t in header.split(","))
+    """``If-None-Match`` compared weakly (RFC 9110 13.1.2), as the open data compares it."""
+    return etag_matches(request.headers.get("if-none-match", ""), tag.removeprefix("W/"))
 
 
 def not_modified(tag: str, extra: dict[str, str]) -> Response:

@@ -1,4 +1,5 @@
-"""gzip for the open-data answers (``/api/v1``, ``/datasets``), so compression works without nginx too.
+"""gzip for the open-data answers (``/api/v1``, ``/datasets``) and the preview pages, so compression works
+without nginx too; one layer for the whole app (``app.py`` names the paths).
 
 The typical query (one indicator, every unit, one year) is about 1.4 MB of JSON and 104 kB gzipped. Starlette's
 ``GZipMiddleware`` does the work (streamed CSV is compressed chunk by chunk); around it this module makes the
@@ -21,7 +22,7 @@ MINIMUM_SIZE = 1024  # smaller answers gain little and cost a compressor each
 LEVEL = 3
 
 
-class OpenDataCompression:
+class Compression:
     def __init__(self, app: ASGIApp, prefixes: tuple[str, ...], minimum_size: int = MINIMUM_SIZE, level: int = LEVEL) -> None:
         self.app = app
         self.prefixes = prefixes
