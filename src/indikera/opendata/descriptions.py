@@ -113,7 +113,8 @@ def _haystack(view: View, ind: IndicatorRow) -> str:
 
 
 def fold(text: str) -> str:
-    """Text as search compares it: case-folded in NFC on both sides, so a decomposed "Vård" finds "Vård"."""
+    """Text as search compares it (open-data API and UI): case-folded in NFC on both sides, so a decomposed
+    "Vård" finds "Vård"."""
     return unicodedata.normalize("NFC", unicodedata.normalize("NFC", text).casefold())
 
 

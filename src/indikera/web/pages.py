@@ -24,6 +24,7 @@ from ..context import AppContext
 from ..domain.errors import DomainError
 from ..domain.indicators import check_measure_id
 from ..domain.periods import Period
+from ..opendata.descriptions import fold  # the search rule the open-data API uses: UI and API find the same
 from ..publish.visibility import PUBLIC
 from . import description as descriptions
 from . import chart, queries, transfer, views
@@ -53,14 +54,9 @@ def clean_query(text: str) -> str:
     return unicodedata.normalize("NFC", text).strip()
 
 
-def _fold(text: str) -> str:
-    # NFC on both sides: stored texts may be decomposed too (the open-data API compares the same way).
-    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", text).casefold())
-
-
 def matches(q: str, *fields: str | None) -> bool:
-    needle = _fold(q)
-    folded = [_fold(f or "") for f in fields]
+    needle = fold(q)
+    folded = [fold(f or "") for f in fields]
     return all(any(word in f for f in folded) for word in needle.split())
 
 
