@@ -1,0 +1,22 @@
+"""disclosure control (reserved)
+
+Revision ID: 0011
+Revises: 0010
+
+Reserved so that work on several issues can add its schema changes in a fixed order; empty until then.
+"""
+from alembic import op  # noqa: F401
+import sqlalchemy as sa  # noqa: F401
+
+revision = '0011'
+down_revision = '0010'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
