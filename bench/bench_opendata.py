@@ -158,10 +158,18 @@ def main() -> None:
             etag = r.headers["etag"]
             t304 = statistics.median(_timed(lambda: client.get(TYPICAL, headers={"If-None-Match": etag})) for _ in range(args.runs))
             print(f"  conditional request (304): median {t304 * 1000:.1f} ms")
-            wire = {enc: [_wire(client, TYPICAL, enc) for _ in range(args.runs)] for enc in ("identity", "gzip")}
-            (t_id, n_id), (t_gz, n_gz) = ((statistics.median(t for t, _ in w), w[-1][1]) for w in wire.values())
+            wire = {enc: [_wire(client, TYPICAL, enc) for _ in range(args.runs)] for enc in ("identity", "gzip", "br")}
+            (t_id, n_id), (t_gz, n_gz), (t_br, n_br) = ((statistics.median(t for t, _ in w), w[-1][1]) for w in wire.values())
             print(f"  on the wire: identity median {t_id * 1000:.1f} ms, {n_id:,} bytes; gzip median {t_gz * 1000:.1f} ms, "
-                  f"{n_gz:,} bytes ({n_id / max(n_gz, 1):.1f}x smaller; the client does not decompress)")
+                  f"{n_gz:,} bytes ({n_id / max(n_gz, 1):.1f}x smaller, time ratio gzip/identity {t_gz / t_id:.2f}; "
+                  f"the client does not decompress)")
+            print(f"  brotli asked (Accept-Encoding: br): {n_br:,} bytes, median {t_br * 1000:.1f} ms — "
+                  f"{'not offered: answered uncompressed' if n_br == n_id else 'compressed'}")
+            # issue #15 part B: ranking and the newest period cost one keyset query + the COUNT, like the typical one
+            for label, extra in (("sort=-value", "&sort=-value"), ("period=latest (no period range)", "")):
+                path = TYPICAL + extra if extra else TYPICAL.split("&periodFrom")[0] + "&period=latest&limit=10000"
+                t_x = statistics.median(_timed(lambda: client.get(path)) for _ in range(args.runs))
+                print(f"  {label}: median {t_x * 1000:.1f} ms ({t_x / typical:.2f}x the typical query)")
 
             base_rss = rss_kb(server.pid)
             # A small export first, then the full one: if memory is bounded, the full export's peak growth is

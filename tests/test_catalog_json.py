@@ -15,6 +15,8 @@ from indikera.catalog.demo_descriptions import description_for
 from indikera.catalog.model import (
     OPTIONAL_TEXTS,
     REQUIRED_TEXTS,
+    TRANSLATABLE,
+    Code,
     Description,
     Direction,
     IndicatorType,
@@ -45,7 +47,9 @@ dates = st.dates(min_value=__import__("datetime").date(1900, 1, 1), max_value=__
 numbers = st.floats(allow_nan=False, allow_infinity=False) | st.integers(-(10**6), 10**6).map(float)
 people = st.builds(Person, hsa_id=texts, name=maybe(texts))
 targets = st.builds(Target, level=st.sampled_from(TargetLevel), organisation=texts, value=numbers, valid_from=dates,
-                    valid_to=maybe(dates), responsible=maybe(texts))
+                    valid_to=maybe(dates), responsible=maybe(texts), unit=maybe(texts))
+codes = st.builds(Code, code=texts, system=maybe(texts), display=maybe(texts))
+english = st.dictionaries(st.sampled_from(TRANSLATABLE), texts, max_size=4)
 text_maps = st.fixed_dictionaries(
     {k: texts for k, _ in REQUIRED_TEXTS}, optional={k: texts for k, _ in OPTIONAL_TEXTS}
 )
@@ -80,6 +84,10 @@ descriptions = st.builds(
     sex=maybe(st.sampled_from(Sex)),
     display_threshold=maybe(st.integers(0, 10**9)),
     region_assignment=maybe(st.sampled_from(RegionAssignment)),
+    target_population=maybe(texts), measure_population=maybe(texts), regional_indicator=maybe(st.booleans()),
+    authored_at=maybe(dates), reviewer=maybe(people), selections=tuples(codes), sub_categories=tuples(codes),
+    reporting_system=maybe(people), reporting_organisation=maybe(people),
+    unit_ucum=maybe(st.from_regex(r"\A[!-~]{1,20}\Z")), en=english,
 )
 
 

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from indikera import demo
 from indikera.catalog import jsonformat
+from indikera.catalog import review
 from indikera.catalog import store as cs
 from indikera.catalog.demo_descriptions import description_for
 from indikera.domain import oids
@@ -84,9 +85,13 @@ def test_versions_move_forward_only_and_major_changes_the_identity(engine):
     assert cs.import_text(engine, text(major), "a").ok
     r = cs.import_text(engine, text(replace(changed, version_minor=2)), "a")  # a new 1.2 below the stored 2.0
     assert [(f.code, f.field) for f in r.findings if f.is_error] == [("VERSION_BACKWARDS", "indicators[0].versionMajor")]
+    with engine.connect() as conn:  # the identity row follows the published version only (issue #16: review)
+        assert conn.execute(select(indicators.c.version)).scalar_one() == 1
+        assert cs.latest_description(conn, "10001").version == (2, 0)
+    with store_db.writer(engine).begin() as conn:
+        review.approve_and_publish(conn, "10001", (2, 0), author="a", approver="b", self_approval=False)
     with engine.connect() as conn:
         assert conn.execute(select(indicators.c.version)).scalar_one() == 2
-        assert cs.latest_description(conn, "10001").version == (2, 0)
         all_versions = json.loads(cs.export_text(conn, all_versions=True))["indicators"]
     assert [(x["versionMajor"], x["versionMinor"]) for x in all_versions] == [(1, 0), (1, 1), (2, 0)]
     # Several versions in one file are stored in order.

@@ -59,7 +59,7 @@ def test_main_job_serves_demo_database(tmp_path):
         cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
     try:
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + 300  # builds the demo registry, then starts one worker per CPU
         while True:
             try:
                 health = httpx.get(f"http://127.0.0.1:{port}/health", timeout=2)

@@ -91,4 +91,22 @@ def test_open_data_results_csv(tmp_path: Path):
             assert rows["SE2321000016-PLUS"]["UnitName"] == "'+46 Enheten"
             assert rows["SE2321000016-AT"]["UnitName"] == "'@SUM(A1)"
             assert rows["SE2321000016-EVIL"]["Numerator"] == "300"
+        # the Excel-friendly CSV and the XLSX (issue #15) follow the same rule
+        body = client.get("/api/v1/results.csv?excel=true&measureId=10001").content.decode("utf-8-sig")
+        rows = _by_unit(list(csv.DictReader(io.StringIO(body), delimiter=";")))
+        assert rows["SE2321000016-EVIL"]["UnitName"] == "'" + EVIL and rows["SE2321000016-EVIL"]["Rate"] == "0,6"
+        _check_xlsx(client.get("/api/v1/results.xlsx?measureId=10001").content)
     app.state.ctx.engine.dispose()
+
+
+def _check_xlsx(content: bytes) -> None:
+    from openpyxl import load_workbook
+
+    ws = load_workbook(io.BytesIO(content)).worksheets[0]
+    rows = list(ws.iter_rows())
+    assert all(c.data_type != "f" for r in rows for c in r), "no cell may be a formula"
+    header = [c.value for c in rows[0]]
+    by_unit = _by_unit([{h: c.value for h, c in zip(header, r)} for r in rows[1:]])
+    assert by_unit["SE2321000016-EVIL"]["UnitName"] == "'" + EVIL
+    assert by_unit["SE2321000016-AT"]["UnitName"] == "'@SUM(A1)"
+    assert by_unit["SE2321000016-EVIL"]["Numerator"] == 300 and isinstance(by_unit["SE2321000016-EVIL"]["Numerator"], int)

@@ -33,8 +33,8 @@ ADMIN = "/admin/api/v1"
 OPEN = "/api/v1"
 METHODS = ("GET", "PUT", "POST", "PATCH", "DELETE")
 # Ids that exist in the demo registry, and ids that do not.
-EXISTING = {"measure_id": "10001", "measureId": "10001", "batch_id": "1", "agreement_id": "1"}
-MISSING = {"measure_id": "99999", "measureId": "99999", "batch_id": "999999", "agreement_id": "999999"}
+EXISTING = {"measure_id": "10001", "measureId": "10001", "batch_id": "1", "agreement_id": "1", "version": "1.0", "action": "submit"}
+MISSING = {"measure_id": "99999", "measureId": "99999", "batch_id": "999999", "agreement_id": "999999", "version": "9.9", "action": "submit"}
 
 
 @pytest.fixture(scope="module")

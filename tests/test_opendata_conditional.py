@@ -80,7 +80,8 @@ def test_updated_since_returns_exactly_the_changed_values(app_client) -> None:
         mid = conn.execute(select(indicators.c.id).where(indicators.c.measure_id == "10007")).scalar_one()
         ids = conn.execute(select(measurements.c.id).where(measurements.c.indicator_id == mid).order_by(measurements.c.id).limit(7)).scalars().all()
         for n, i in enumerate(ids):
-            conn.execute(update(measurements).where(measurements.c.id == i).values(updated_at=before + timedelta(seconds=1 + n)))
+            # updatedSince follows the publication time (visible_since, issue #15), not the import time
+            conn.execute(update(measurements).where(measurements.c.id == i).values(visible_since=before + timedelta(seconds=1 + n)))
     items, url = [], f"/api/v1/results?updatedSince={since}&limit=3"
     while url:
         body = client.get(url).json()

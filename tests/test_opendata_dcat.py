@@ -79,7 +79,7 @@ def test_harvesting_rules_absolute_iris_no_blank_nodes_licence_and_publisher(gra
         for node in (s, p, o):
             assert not isinstance(node, BNode), f"blank node in {s} {p} {o}"
             if isinstance(node, URIRef):
-                assert str(node).startswith(("http://", "https://", "mailto:")), node
+                assert str(node).startswith(("http://", "https://", "mailto:", "tel:")), node
     licences = set(graph.objects(None, DCTERMS.license))
     assert licences == {URIRef("http://creativecommons.org/publicdomain/zero/1.0/")}
     assert set(graph.objects(None, DCTERMS.publisher)) == {URIRef("http://dataportal.se/organisation/SE2321000000")}

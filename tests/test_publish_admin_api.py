@@ -133,7 +133,7 @@ def test_catalogue_validate_import_export(server, client):
     assert r.headers["content-type"] == "application/problem+json" and r.json()["findings"][0]["code"] == "TEXT_PLACEHOLDER"
     r = client.post("/catalogue", content=jsonformat.dumps([newer]))
     assert r.status_code == 200 and r.json()["added"] == ["10001 1.1"]
-    assert client.get("/indicators/10001").json()["descriptionVersion"] == "1.1"
+    assert client.get("/indicators/10001").json()["descriptionVersion"] == "1.0"  # 1.1 is a draft until reviewed
     assert client.get("/catalogue/schema").json()["$defs"]["description"]["required"][0] == "measureId"
 
 

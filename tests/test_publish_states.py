@@ -80,7 +80,7 @@ def test_pure_batch_transitions():
 def _setup(engine, mid="10001", describe=True) -> int:
     """An indicator (described), one result per year in a new, applied batch; returns the batch id."""
     if describe:
-        assert cs.import_text(engine, jsonformat.dumps([description_for(DEMO[mid])]), "redaktör").ok
+        assert cs.import_text(engine, jsonformat.dumps([description_for(DEMO[mid])]), "redaktör", approve_as="granskare").ok
     return _batch(engine, DEMO[mid], [Y2023, Y2024])
 
 
@@ -196,7 +196,7 @@ def test_publishing_needs_a_description_without_errors(engine):
     assert exc.value.code == "NO_DESCRIPTION"
     # A description judged against results loaded since import: proportions under a count indicator.
     assert cs.import_text(engine, jsonformat.dumps([description_for(DEMO["10008"])]), "r").written is False  # results contradict it
-    assert cs.import_text(engine, jsonformat.dumps([description_for(DEMO["10001"])]), "r").ok
+    assert cs.import_text(engine, jsonformat.dumps([description_for(DEMO["10001"])]), "r", approve_as="g").ok
     _batch(engine, DEMO["10001"], [Period(date(2021, 1, 1), date(2021, 12, 31))], result=Continuous(3.0, 10))
     with pytest.raises(PublishError) as exc:
         change(engine, control.set_level, "10001", "restricted", actor="a", reason="begränsa")

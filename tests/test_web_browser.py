@@ -85,7 +85,7 @@ def test_from_the_start_page_to_an_indicators_results(page, base):
     expect(riket.locator("th")).to_have_text("Riket")
     expect(riket.locator("td.value")).to_have_text(re.compile(r"^\d{2},\d\u00a0%$"))
     expect(riket.locator("td.ci")).to_have_text(re.compile(r"^\d{2},\d–\d{2},\d\u00a0%$"))
-    expect(table.locator("tbody tr").nth(1).locator("td").first).to_have_text("Län")
+    expect(table.locator("tbody tr").nth(1).locator("td").nth(1)).to_have_text("Län")  # after the HSA-id/code
     expect(table.locator(".reason[data-reason=MSK]").first).to_have_text("för få fall")
     expect(page.locator("figure.chart svg g.row")).to_have_count(22)
     # the stylesheet loaded under the page's Content-Security-Policy
@@ -98,15 +98,15 @@ def test_period_choice_and_language_switch(page, base):
     page.goto(base + "/indikatorer/10001")
     page.select_option("#period", label="2024 kv 3")
     page.select_option("#niva", label="Län")
-    page.get_by_role("button", name="Visa").click()
+    page.get_by_role("button", name="Visa", exact=True).click()  # the trend has its own "Visa utvecklingen"
     expect(page.locator("h2#results")).to_have_text("Resultat, 2024 kv 3")
     expect(page.locator("#results-table tbody tr")).to_have_count(21)
     page.get_by_role("link", name="In English").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.locator("h2#results")).to_have_text("Results, 2024 Q3")
-    expect(page.locator("#results-table thead th").nth(2)).to_have_text("Value")
+    expect(page.locator("#results-table thead th").nth(3)).to_have_text("Value")
     expect(page.locator("#niva")).to_have_value("lan")  # the choices survive the language switch
-    expect(page.locator("#results-table tbody tr").first.locator("td").first).to_have_text("County")
+    expect(page.locator("#results-table tbody tr").first.locator("td").nth(1)).to_have_text("County")
     expect(page.locator("dl.texts dt").first).to_have_text("Coverage")
 
 

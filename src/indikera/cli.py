@@ -74,7 +74,13 @@ def _progress() -> Progress:
 
 
 @app.command()
-def demo(db: DbOption = None, config: ConfigOption = None) -> None:
+def demo(
+    db: DbOption = None,
+    config: ConfigOption = None,
+    scale: Annotated[Optional[int], typer.Option("--scale", min=1, help="Lägg till cirka N syntetiska mätvärden i nationell storlek "
+                                                 "(10000000: 100 indikatorer × 2 000 enheter × 50 månader). "
+                                                 "(Add about N synthetic measurements at national size.)")] = None,
+) -> None:
     """Bygg det syntetiska demoregistret (Demoregistret) i en ny databas. (Build the synthetic demo registry in a new database.)"""
     from . import demo as demo_mod
     from .store import db as store_db
@@ -82,6 +88,8 @@ def demo(db: DbOption = None, config: ConfigOption = None) -> None:
     settings = get_settings(db or DEMO_DB_URL, config)
     store_db.upgrade(settings.database_url)
     engine = store_db.make_engine(settings.database_url)
+    if scale is not None and store_db.has_demo(engine):  # scale data goes on top of an existing demo registry
+        return _demo_scale(engine, scale, settings.database_url)
     with _progress() as progress:
         task = progress.add_task("Bygger demoregistret", total=None)
         try:
@@ -90,6 +98,22 @@ def demo(db: DbOption = None, config: ConfigOption = None) -> None:
             console.print(f"[yellow]{exc}[/yellow]")
             raise typer.Exit(1) from None
     console.print(f"Demoregistret är klart: {n} mätvärden i {redact_url(settings.database_url)}.")
+    if scale is not None:
+        _demo_scale(engine, scale, settings.database_url)
+
+
+def _demo_scale(engine, n: int, url: str) -> None:
+    from . import scale as scale_mod
+
+    with _progress() as progress:
+        task = progress.add_task("Skalar upp (scaling up)", total=scale_mod.shape_for(n).measurements)
+        try:
+            shape = scale_mod.build(engine, n, progress=lambda k: progress.advance(task, k))
+        except RuntimeError as exc:
+            console.print(f"[yellow]{exc}[/yellow]")
+            raise typer.Exit(1) from None
+    console.print(f"Skaldata klara: {shape.measurements} mätvärden ({shape.indicators} indikatorer × {shape.units} enheter × "
+                  f"{shape.periods} månader) i {redact_url(url)}.")
 
 
 @app.command()
@@ -106,6 +130,8 @@ def serve(
                                                                           "(CA bundle; requires verified client certificates.)")] = None,
     crl: Annotated[Optional[Path], typer.Option("--crl", help="Spärrlistor (PEM) för klientcertifikat; läses om när filen ändras. "
                                                               "(Certificate revocation lists, PEM; reloaded when the file changes.)")] = None,
+    workers: Annotated[Optional[int], typer.Option("--workers", min=1, help="Antal arbetsprocesser (standard: antalet processorer; 1: en process). "
+                                                                           "(Worker processes; default: the number of CPUs; 1: one process.)")] = None,
 ) -> None:
     """Kör SOAP-producenten, öppna data-API:t och förhandsvisningen. (Serve the SOAP producer, the open-data API and the preview UI.)"""
     from . import demo as demo_mod
@@ -133,11 +159,20 @@ def serve(
         raise typer.Exit(2)
     tls = TLSOptions(tls_cert, tls_key, client_ca, crl) if tls_cert and tls_key else None
     scheme = "https" if tls else "http"
-    console.print(f"indikera på {scheme}://{host}:{port}/ ({redact_url(settings.database_url)})")
+    n = workers or os.cpu_count() or 1
+    console.print(f"indikera på {scheme}://{host}:{port}/ ({redact_url(settings.database_url)}, {n} process(er))")
     from .server import TLSSetupError
 
     try:
-        run(ctx, host, port, tls)
+        if n == 1:
+            run(ctx, host, port, tls)
+        else:
+            from .workers import run_workers
+
+            ctx.dispose()  # each worker opens its own pool
+            status = run_workers(settings, host, port, tls, n)
+            if status:
+                raise typer.Exit(status)
     except TLSSetupError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None

@@ -27,6 +27,9 @@ OTHER_VARIABLES = ("INDIKERA_CONFIG", "INDIKERA_CONNECTION_PROFILES", "INDIKERA_
 class Settings:
     # --- store ---
     database_url: str = "sqlite:///indikera.db"
+    # Optional read replica: the SOAP producer's, the open data's and the pages' reads (docs/production.md).
+    # Empty: everything reads the primary. Writes, admin, imports and the audit always use database_url.
+    database_read_url: str = ""
     # --- who we are (answers' reportingSystem / reportingOrganization) ---
     reporting_system_hsa_id: str = "SE2321000000-INDIKERA"
     reporting_system_name: str = "indikera"
@@ -43,8 +46,12 @@ class Settings:
     http_header_timeout: float = 10.0  # seconds to receive a whole request head; then the connection is closed
     http_body_timeout: float = 30.0  # seconds from a request's head to the end of its body
     http_max_connections: int = 1000  # open connections; a connection beyond this is closed at once
+    http_shutdown_timeout: float = 30.0  # seconds SIGTERM lets in-flight requests finish before closing them
     # --- import and masking ---
     default_display_threshold: int = 5  # denominator / population below this → missing/MSK
+    # --- description review (docs/catalogue.md "Review") ---
+    catalog_self_approval: bool = False  # true: the author may approve their own description (one-person registry)
+    catalog_review_interval_days: int = 365  # next review date = approval + this, unless given
     import_max_line_bytes: int = 65_536
     import_workers: int = 0  # processes that check a large CSV file in parallel; 0: one per CPU, at most 4
     import_parallel_min_bytes: int = 16_000_000  # smaller files are checked in one process
@@ -76,6 +83,17 @@ class Settings:
     language: str = "sv"
     # Show the descriptions' authors (names and HSA-ids: personal data) in open data; off by default.
     opendata_show_authors: bool = False
+    # DCAT-AP-SE 3.0.1 recommended properties (opendata/dcat.py, docs/opendata.md). The publisher type is a
+    # name of the ADMS publisher-type vocabulary (http://purl.org/adms/publishertype/…); most quality
+    # registries are run by a region, so RegionalAuthority.
+    dcat_publisher_type: str = "RegionalAuthority"
+    publisher_description: str = "Nationellt kvalitetsregister (demo) som publicerar kvalitetsindikatorer som öppna data."
+    publisher_description_en: str = "National quality registry (demo) publishing quality indicators as open data."
+    contact_phone: str = "+46 10 000 00 00"  # the contact point's telephone (vcard:hasTelephone); empty: left out
+    contact_street_address: str = "Exempelgatan 1"  # vcard:hasAddress; all four empty: no address
+    contact_postal_code: str = "000 00"
+    contact_locality: str = "Exempelstad"
+    contact_country: str = "Sverige"
 
     @property
     def logical_addresses(self) -> tuple[str, ...]:
@@ -87,7 +105,7 @@ class Settings:
             value = getattr(self, f.name)
             if f.name in SECRET_FIELDS and value:
                 value = "***"
-            elif f.name == "database_url":
+            elif f.name in ("database_url", "database_read_url"):
                 value = redact_url(value)
             parts.append(f"{f.name}={value!r}")
         return f"Settings({', '.join(parts)})"

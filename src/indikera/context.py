@@ -36,9 +36,28 @@ class Caches:
 @dataclass
 class AppContext:
     settings: Settings
-    engine: Engine
+    engine: Engine  # the primary: every write, admin, import and audit, and what must be current
     caches: Caches = field(default_factory=Caches)
+    # Answers' reads (SOAP, open data, pages): ``database_read_url`` (a replica) or the primary itself. The data
+    # version is read there too, so a lagging replica gives answers consistent with themselves (docs/production.md).
+    read_engine: Engine | None = None
+
+    def __post_init__(self) -> None:
+        if self.read_engine is None:
+            self.read_engine = self.engine
+
+    @property
+    def reader(self) -> Engine:
+        assert self.read_engine is not None
+        return self.read_engine
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "AppContext":
-        return cls(settings=settings, engine=make_engine(settings.database_url))
+        engine = make_engine(settings.database_url)
+        read = make_engine(settings.database_read_url) if settings.database_read_url else None
+        return cls(settings=settings, engine=engine, read_engine=read)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+        if self.read_engine is not self.engine and self.read_engine is not None:
+            self.read_engine.dispose()

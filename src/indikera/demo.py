@@ -34,7 +34,8 @@ from .domain.measurements import (
 )
 from .domain.organisations import Identifier, Organisation, OrgType, kommun, lan, riket
 from .domain.periods import Period
-from .domain.statistics import Z95, family_of, mask_measurements, needs_masking, wilson_interval
+from .domain.disclosure.masking import group_by_family_year, mask_measurements
+from .domain.statistics import Z95, needs_masking, wilson_interval
 from .store.catalog_tables import publication_log, publication_rules
 from .store.db import writer
 from .store.repositories import (
@@ -46,7 +47,7 @@ from .store.repositories import (
     upsert_indicator,
     utcnow,
 )
-from .store.tables import batches, settings
+from .store.tables import batches, measurements, settings
 
 SEED = 20240101
 DEMO_REGISTRY_HSA_ID = "SE2321000000-DEMOREG"
@@ -173,14 +174,11 @@ def _continuous(value: float, n: int, sd: float, threshold: int) -> tuple[object
 
 
 def generate(threshold: int = 5) -> Iterator[Measurement]:
-    """Every demo measurement, deterministically, masked as an import would mask them: small values
-    (primary) and whatever would let a masked value be recovered by subtraction (secondary suppression),
-    one indicator family and period at a time."""
+    """Every demo measurement, deterministically, masked as an import masks them: small values (primary)
+    and the canonical secondary suppression that the LP audit proves protective, one indicator family and
+    calendar year at a time (``domain.disclosure``)."""
     indicators = {spec.indicator.measure_id: spec.indicator for spec in INDICATORS}
-    groups: dict[tuple[str, Period], list[Measurement]] = {}
-    for m in _generate_unmasked(threshold):
-        groups.setdefault((family_of(m.measure_id, indicators), m.period), []).append(m)
-    for items in groups.values():
+    for items in group_by_family_year(list(_generate_unmasked(threshold)), indicators):
         yield from mask_measurements(items, indicators, threshold).measurements
 
 
@@ -293,6 +291,7 @@ def build(engine: Engine, *, progress: Callable[[int], None] | None = None, acto
         conn.execute(
             batches.update().where(batches.c.id == batch_id).values(added=total, status="approved", approved_by=actor, approved_at=now)
         )
+        conn.execute(measurements.update().where(measurements.c.batch_id == batch_id).values(visible_since=now))  # approved now
         for spec in INDICATORS:
             conn.execute(
                 insert(publication_rules).values(

@@ -34,6 +34,7 @@ TITLES = {
     415: "Formatet stöds inte",
     422: "Ogiltigt anrop",
     500: "Internt fel",
+    503: "Tjänsten är inte redo",
 }
 
 

@@ -102,7 +102,9 @@ def run(ctx: AppContext, host: str, port: int, tls: TLSOptions | None = None, lo
     app = create_app(ctx=ctx)
     options = uvicorn_options(tls, HTTPLimits.from_settings(ctx.settings))
     # proxy_headers off: the client address must be the TCP peer, since trusted_proxies is checked against it.
-    uvicorn.run(app, host=host, port=port, log_level=log_level, proxy_headers=False, **options)
+    # SIGTERM: stop accepting, let in-flight requests finish for at most http_shutdown_timeout seconds.
+    uvicorn.run(app, host=host, port=port, log_level=log_level, proxy_headers=False,
+                timeout_graceful_shutdown=ctx.settings.http_shutdown_timeout, **options)
 
 
 __all__ = ["TLSOptions", "TLSSetupError", "check_identity_sources", "run", "ssl_context", "uvicorn_options"]

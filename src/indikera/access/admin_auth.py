@@ -61,21 +61,26 @@ def _bearer(request: Request) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
+def check_token(token: str, settings: Settings, engine: Engine | None = None) -> tuple[Admin | None, str]:
+    """(the admin, "") or (None, why not) for an admin token (the API's Bearer token, the staff login form's)."""
+    presented = token.encode()
+    match = None
+    for name, expected in _tokens(settings):  # compare with every entry: timing says nothing
+        if hmac.compare_digest(presented, expected):
+            match = name
+    if match is not None:
+        return Admin(match, "token"), ""
+    if engine is not None and token.startswith(admin_tokens.PREFIX):
+        name, why = admin_tokens.check(engine, token)  # expired or revoked: refused, the reason names it
+        return (Admin(name, "token"), "") if name is not None and not why else (None, why)
+    return None, "unknown admin token"
+
+
 def authenticate(request: Request, settings: Settings, engine: Engine | None = None) -> tuple[Admin | None, str]:
     """(the admin, "") or (None, why not). ``engine``: also accept tokens made with ``admin token create``."""
     token = _bearer(request)
     if token is not None:
-        presented = token.encode()
-        match = None
-        for name, expected in _tokens(settings):  # compare with every entry: timing says nothing
-            if hmac.compare_digest(presented, expected):
-                match = name
-        if match is not None:
-            return Admin(match, "token"), ""
-        if engine is not None and token.startswith(admin_tokens.PREFIX):
-            name, why = admin_tokens.check(engine, token)  # expired or revoked: refused, the reason names it
-            return (Admin(name, "token"), "") if name is not None and not why else (None, why)
-        return None, "unknown admin token"
+        return check_token(token, settings, engine)
     identity = identity_of(request)
     if identity.channel in ("direct", "proxy") and identity.consumer_hsa_id:
         admins = {h.strip().upper() for h in settings.admin_hsa_ids}
@@ -127,4 +132,4 @@ def record_admin_action(
     )
 
 
-__all__ = ["Admin", "AdminAuthError", "authenticate", "record_admin_action", "require_admin"]
+__all__ = ["Admin", "AdminAuthError", "authenticate", "check_token", "record_admin_action", "require_admin"]

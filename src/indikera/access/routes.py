@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date, datetime
 from typing import Annotated
 
@@ -48,6 +49,7 @@ def _router() -> APIRouter:
             "platform_id": ident.platform_id,
             "identified": ident.is_identified,
             "reason": ident.reason,
+            "worker": os.getpid(),  # which process answered (serve --workers N): connection checks of every worker
         }
 
     return router

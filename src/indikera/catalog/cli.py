@@ -20,6 +20,7 @@ from ..cli_support import ConfigOption as ConfigOpt
 from ..cli_support import DbOption as DbOpt
 from ..cli_support import actor_of, migrated_engine
 from .findings import Finding
+from .review_cli import COMMANDS as REVIEW_COMMANDS
 
 err = Console(stderr=True)
 
@@ -116,14 +117,21 @@ def import_cmd(
     db: DbOpt = None,
     config: ConfigOpt = None,
     by: ByOpt = None,
+    reason: Annotated[Optional[str], typer.Option("--reason", help="Varför versionerna skrivs (sparas med dem). "
+                                                  "(Why these versions are written; recorded with them.)")] = None,
+    approve_as: Annotated[Optional[str], typer.Option("--approve-as", help="Granska, godkänn och släpp direkt som denna person "
+                                                      "(inte författaren, om inte catalog_self_approval). (Review, approve and "
+                                                      "release at once as this person; not the author unless catalog_self_approval.)")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Läs in beskrivningar: allt eller inget. (Import descriptions, all or nothing.)"""
+    """Läs in beskrivningar som utkast: allt eller inget. (Import descriptions as drafts, all or nothing.)"""
     from ..access import audit
+    from ..cli_support import fail
     from . import store
+    from .review_states import ReviewError
 
     text = _read(file)
-    engine = engine_for(db, config)
+    settings, engine = migrated_engine(db, config)
     actor = actor_of(by)
 
     def record(target, result: store.ImportResult) -> None:
@@ -131,7 +139,14 @@ def import_cmd(
         audit.record(target, channel="cli", operation="catalog.import", outcome="ok" if result.ok else "rejected", actor=actor,
                      requested={"file": file.name, "added": result.added[:200]}, detail=f"{errors} errors, {warnings} warnings")
 
-    result = store.import_text(engine, text, actor, on_written=record)  # audited in the import's transaction
+    try:
+        result = store.import_text(engine, text, actor, on_written=record,  # audited in the import's transaction
+                                   reason=reason, approve_as=approve_as, self_approval=settings.catalog_self_approval,
+                                   interval_days=settings.catalog_review_interval_days)
+    except ReviewError as exc:  # --approve-as refused (four-eyes rule): nothing was written
+        audit.record(engine, channel="cli", operation="catalog.import", outcome="rejected", actor=actor,
+                     requested={"file": file.name}, detail=exc.code)
+        raise fail(exc) from None
     if not result.written:
         record(engine, result)  # nothing was written: the refusal gets its own row
     print_findings(result.findings, as_json)
@@ -141,6 +156,9 @@ def import_cmd(
         raise typer.Exit(1)
     err.print(f"Inläst: {len(result.added)} nya versioner, {len(result.unchanged)} oförändrade, {warnings} varningar. "
               f"(Imported {len(result.added)} new versions, {len(result.unchanged)} unchanged.)")
+    if result.added and approve_as is None:
+        err.print("Nya versioner är utkast tills de granskats: catalog submit, approve, release. "
+                  "(New versions are drafts until reviewed.)")
 
 
 @catalog_app.command("export")
@@ -173,3 +191,7 @@ def schema_cmd() -> None:
     from .jsonformat import SCHEMA
 
     typer.echo(SCHEMA.read_text(encoding="utf-8"), nl=False)
+
+
+for _name, _command in REVIEW_COMMANDS:  # the review of descriptions (review_cli.py)
+    catalog_app.command(_name)(_command)

@@ -13,7 +13,7 @@ from sqlalchemy import Connection
 
 from ..domain.indicators import Frequency, Indicator, MeasureKind, Sex
 from .findings import has_errors
-from .model import Description, Direction, IndicatorType, Person, Target, TargetLevel
+from .model import Code, Description, Direction, IndicatorType, Person, Target, TargetLevel
 from .store import save
 
 OWNER = Person("SE2321000000-DEMOREG", "Demoregistret, registerhållare")
@@ -241,6 +241,79 @@ SPECS: dict[str, _Spec] = {
 }
 _SEX_NAMES = {Sex.FEMALE: "kvinnor", Sex.MALE: "män"}
 
+# English texts of the demo descriptions (issue #16 item 5: lang=en shows them; the rest falls back to Swedish).
+_EN: dict[str, tuple[str, str, str, str]] = {  # title, short title, description, purpose
+    "10001": ("Care in a stroke unit", "Proportion (%)",
+              "Proportion of patients with acute stroke cared for in a stroke unit at some time during the stay.",
+              "Care in a stroke unit reduces mortality and disability; the indicator follows that every stroke patient gets it."),
+    "10004": ("Surgery within 24 hours for hip fracture", "Proportion (%)",
+              "Proportion of patients with hip fracture operated on within 24 hours of arriving at hospital.",
+              "Early surgery for hip fracture reduces complications such as pressure ulcers and pneumonia."),
+    "10005": ("Door-to-needle time for thrombolysis, median (minutes)", "Minutes, median",
+              "Median time in minutes from arrival at hospital to the start of thrombolysis for ischaemic stroke.",
+              "Every minute of delay to thrombolysis costs brain tissue; a short time is decisive."),
+    "10006": ("Waiting time from referral to surgery, median (days)", "Days, median",
+              "Median time in days from receipt of the referral to surgery for planned procedures.",
+              "The waiting time reflects access to planned surgery and whether the care guarantee is met."),
+    "10007": ("Mean length of stay after hip replacement (days)", "Days, mean",
+              "Mean length of stay in days after elective total hip replacement.",
+              "The length of stay reflects how well the care pathway is planned and how soon the patient is mobilised."),
+    "10008": ("Number of registered cataract operations", "Number of operations",
+              "Number of cataract operations registered during the period.",
+              "The volume shows access to cataract surgery and is used to plan capacity."),
+    "10009": ("HbA1c in people with type 1 diabetes, mean (mmol/mol)", "mmol/mol, mean",
+              "Mean of the latest HbA1c in people with type 1 diabetes.",
+              "HbA1c reflects blood glucose over time; lower levels reduce the risk of complications."),
+    "10010": ("HbA1c below 52 mmol/mol in type 1 diabetes", "Proportion (%)",
+              "Proportion of people with type 1 diabetes whose latest HbA1c is below 52 mmol/mol.",
+              "The target below 52 mmol/mol reduces the risk of eye, kidney and nerve damage under the national guidelines."),
+    "10013": ("Survival 30 days after myocardial infarction", "Proportion (%)",
+              "Proportion of patients with acute myocardial infarction alive 30 days after arriving at hospital.",
+              "Thirty-day survival is an overall measure of the results of acute cardiac care."),
+    "10014": ("Number of hospital stays for COPD", "Number of stays",
+              "Number of inpatient stays with a main diagnosis of chronic obstructive pulmonary disease (COPD).",
+              "The number reflects the burden of disease and how well outpatient care prevents exacerbations."),
+    "10015": ("Medication review for older people", "Proportion (%)",
+              "Proportion of people aged 75 and over with at least five medicines who had a medication review during the year.",
+              "Medication reviews reduce inappropriate use of medicines and medicine-related hospital admissions."),
+    "10016": ("Readmission within 30 days", "Proportion (%)",
+              "Proportion of hospital stays followed by an unplanned readmission within 30 days.",
+              "Readmissions can reflect shortcomings in care or in the transfer to outpatient and municipal care."),
+}
+# The five texts of the demo's first indicator in English; the others show the Swedish (marked "sv").
+_EN_TEXTS_10001 = {
+    "texts.coverage": "Coverage compared with the national patient register is about 92 per cent nationally but varies "
+                      "between hospitals from 80 to 99 per cent; units with lower coverage are marked.",
+    "texts.dropout": "Dropout for the variable type of care is below 2 per cent. Patients who die within a day often "
+                     "lack the information and are not in the denominator.",
+    "texts.reporting": "Staff record the data in the registry's web form or they are transferred automatically from the "
+                       "medical records. Reporting for a year closes on 31 March the following year.",
+    "texts.interpretation": "Hospitals without their own stroke unit refer the most severely ill, which gives a different "
+                            "case mix. Small hospitals have few cases per quarter, so their results vary by chance.",
+    "texts.sourcesOfError": "Sources of error are a wrongly recorded type of care when patients move between wards, and "
+                            "double registration when a patient moves between hospitals during one stay.",
+    "numerator": "Number of patients with acute stroke cared for in a stroke unit during the stay.",
+    "denominator": "Number of patients with acute stroke (I61, I63, I64) registered during the period.",
+}
+_UCUM = {"minuter": "min", "dagar": "d", "mmol/mol": "mmol/mol"}
+_SEX_EN = {Sex.FEMALE: "women", Sex.MALE: "men"}
+REPORTING_SYSTEM = Person("SE2321000000-INDIKERA", "indikera")  # the settings' demo defaults
+REPORTING_ORGANISATION = Person("SE2321000000-REGISTER", "Registercentrum (demo)")
+ICD10_SE = "1.2.752.116.1.1.1"
+_SELECTIONS = {"10001": tuple(Code(c, ICD10_SE, t) for c, t in (("I61", "Intracerebral blödning"), ("I63", "Cerebral infarkt"),
+                                                                  ("I64", "Akut cerebrovaskulär sjukdom, ej specificerad")))}
+
+
+def _english(ind: Indicator) -> dict[str, str]:
+    parent = ind.parent_measure_id or ind.measure_id
+    title, short, desc, purpose = _EN[parent]
+    if ind.sex is not None:
+        who = _SEX_EN[ind.sex]
+        title, desc = f"{title}, {who}", f"{desc.rstrip('.')}, among {who}."
+        purpose = f"{purpose} The sub-measure for {who} shows differences between the sexes."
+    out = {"title": title, "shortTitle": short, "description": desc, "purpose": purpose}
+    return {**out, **(_EN_TEXTS_10001 if parent == "10001" else {})}
+
 
 def description_for(ind: Indicator) -> Description:
     """The demo description of ``ind`` (a sub-measure takes its parent's texts)."""
@@ -295,12 +368,24 @@ def description_for(ind: Indicator) -> Description:
         parent_measure_id=ind.parent_measure_id,
         sex=ind.sex,
         display_threshold=ind.display_threshold,
+        regional_indicator=False,
+        authored_at=VALID_FROM,
+        selections=_SELECTIONS.get(ind.parent_measure_id or ind.measure_id, ()),
+        reporting_system=REPORTING_SYSTEM,
+        reporting_organisation=REPORTING_ORGANISATION,
+        unit_ucum=_UCUM.get(spec.unit or ""),
+        en=_english(ind),
     )
 
 
+DEMO_REVIEWER = "demo-redaktionen"  # another person than the author: the demo shows the four-eyes rule kept
+
+
 def seed(conn: Connection, demo_indicators: list[Indicator], actor: str = "demo") -> int:
-    """Store version 1.0 of every demo description (inside the demo build's transaction)."""
-    result = save(conn, [description_for(ind) for ind in demo_indicators], actor)
+    """Store version 1.0 of every demo description, reviewed and published by the (synthetic) editorial
+    office, inside the demo build's transaction."""
+    result = save(conn, [description_for(ind) for ind in demo_indicators], actor, reason="Demoregistret",
+                  approve_as=DEMO_REVIEWER)
     if has_errors(result.findings):  # a broken demo is a bug: fail loudly
         raise RuntimeError("demo descriptions do not validate: " + "; ".join(str(f) for f in result.findings if f.is_error))
     return len(result.added)

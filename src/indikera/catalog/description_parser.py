@@ -19,6 +19,9 @@ from .findings import Finding, error
 from .model import (
     OPTIONAL_TEXTS,
     REQUIRED_TEXTS,
+    TEXT_KEYS,
+    TRANSLATABLE,
+    Code,
     Description,
     Direction,
     IndicatorType,
@@ -35,10 +38,12 @@ _DATE = re.compile(r"^(19|20)\d\d-(0[1-9]|1[012])-(0[1-9]|[12]\d|3[01])$")
 # Field order of one description in the file (also the order ``dump`` writes).
 FIELDS: tuple[str, ...] = (
     "measureId", "versionMajor", "versionMinor", "title", "shortTitle", "description", "purpose", "sources",
-    "direction", "indicatorType", "unitType", "measureKind", "unit", "numerator", "denominator",
-    "valueDefinition", "inclusionCriteria", "exclusionCriteria", "measuringFrequencies",
-    "organisationalLevels", "validFrom", "validTo", "owner", "authors", "groups", "keywords", "targets",
-    "valueRange", "parentMeasureId", "sex", "displayThreshold", "regionAssignment", "texts",
+    "direction", "indicatorType", "unitType", "measureKind", "unit", "unitUcum", "numerator", "denominator",
+    "valueDefinition", "inclusionCriteria", "exclusionCriteria", "targetPopulation", "measurePopulation",
+    "measuringFrequencies", "organisationalLevels", "validFrom", "validTo", "authoredAt", "owner", "authors",
+    "reviewer", "reportingSystem", "reportingOrganisation", "regionalIndicator", "groups", "keywords",
+    "selections", "subCategories", "targets", "valueRange", "parentMeasureId", "sex", "displayThreshold",
+    "regionAssignment", "texts", "en",
 )
 REQUIRED_FIELDS: dict[str, str] = {
     "measureId": "KIK-id",
@@ -140,6 +145,17 @@ class DescriptionParser:
             display_threshold=self.integer(g("displayThreshold"), "displayThreshold"),
             region_assignment=self.enum(RegionAssignment, g("regionAssignment"), "regionAssignment"),
             texts=self.texts(g("texts"), "texts"),
+            target_population=self.string(g("targetPopulation"), "targetPopulation"),
+            measure_population=self.string(g("measurePopulation"), "measurePopulation"),
+            regional_indicator=self.boolean(g("regionalIndicator"), "regionalIndicator"),
+            authored_at=self.date(g("authoredAt"), "authoredAt"),
+            reviewer=self.person(g("reviewer"), "reviewer"),
+            selections=self.items(g("selections"), "selections", self.code),
+            sub_categories=self.items(g("subCategories"), "subCategories", self.code),
+            reporting_system=self.person(g("reportingSystem"), "reportingSystem"),
+            reporting_organisation=self.person(g("reportingOrganisation"), "reportingOrganisation"),
+            unit_ucum=self.string(g("unitUcum"), "unitUcum"),
+            en=self.english(g("en"), "en"),
         )
         if self.lenient:
             for key in ("title", "short_title", "description", "purpose"):
@@ -149,6 +165,9 @@ class DescriptionParser:
             values["authors"] = tuple(a for a in values["authors"] if a is not None)
             values["targets"] = tuple(t for t in values["targets"] if t is not None and t.value is not None)
             values["texts"] = {k: v for k, v in values["texts"].items() if v is not None}
+            values["en"] = {k: v for k, v in values["en"].items() if isinstance(v, str)}
+            for key in ("selections", "sub_categories"):
+                values[key] = tuple(c for c in values[key] if c is not None and isinstance(c.code, str))
             return Description(**values)
         if not self.ok:
             return None
@@ -165,6 +184,12 @@ class DescriptionParser:
         if value is None or (isinstance(value, int) and not isinstance(value, bool)):
             return value
         self.fail("FORMAT_TYPE", field, expected="heltal", actual=_type_name(value))
+        return None
+
+    def boolean(self, value: Any, field: str) -> Any:
+        if value is None or isinstance(value, bool):
+            return value
+        self.fail("FORMAT_TYPE", field, expected="sant/falskt", actual=_type_name(value))
         return None
 
     def number(self, value: Any, field: str) -> Any:
@@ -243,7 +268,7 @@ class DescriptionParser:
         return Person(self.string(o.get("hsaId"), f"{field}.hsaId"), self.string(o.get("name"), f"{field}.name"))
 
     def target(self, value: Any, field: str) -> Target | None:
-        o = self.obj(value, field, ("level", "organisation", "value", "validFrom", "validTo", "responsible"))
+        o = self.obj(value, field, ("level", "organisation", "value", "unit", "validFrom", "validTo", "responsible"))
         if o is None:
             return None
         for key, label in (("level", "målvärdeskod"), ("organisation", "organisation"), ("value", "målvärde"), ("validFrom", "giltig från")):
@@ -256,7 +281,31 @@ class DescriptionParser:
             self.date(o.get("validFrom"), f"{field}.validFrom"),
             self.date(o.get("validTo"), f"{field}.validTo"),
             self.string(o.get("responsible"), f"{field}.responsible"),
+            self.string(o.get("unit"), f"{field}.unit"),
         )
+
+    def code(self, value: Any, field: str) -> Code | None:
+        o = self.obj(value, field, ("codeSystem", "code", "display"))
+        if o is None:
+            return None
+        if o.get("code") is None:
+            self.fail("REQUIRED", f"{field}.code", label="kod")
+        return Code(self.string(o.get("code"), f"{field}.code"), self.string(o.get("codeSystem"), f"{field}.codeSystem"),
+                    self.string(o.get("display"), f"{field}.display"))
+
+    def english(self, value: Any, field: str) -> dict[str, str]:
+        """``en``: the English texts, under the same names as the Swedish ones (``texts`` nested)."""
+        top = tuple(k for k in TRANSLATABLE if not k.startswith("texts.")) + ("texts",)
+        o = self.obj(value, field, top) or {}
+        out: dict[str, str] = {}
+        for key in top[:-1]:
+            if o.get(key) is not None:
+                out[key] = self.string(o.get(key), f"{field}.{key}")
+        texts = self.obj(o.get("texts"), f"{field}.texts", TEXT_KEYS) or {}
+        for key in TEXT_KEYS:
+            if texts.get(key) is not None:
+                out[f"texts.{key}"] = self.string(texts.get(key), f"{field}.texts.{key}")
+        return out
 
     def value_range(self, value: Any, field: str) -> ValueRange | None:
         o = self.obj(value, field, ("min", "max"))

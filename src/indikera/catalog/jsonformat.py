@@ -14,7 +14,7 @@ from typing import Any
 
 from .description_parser import FIELDS, REQUIRED_FIELDS, DescriptionParser, check_keys
 from .findings import Finding, error
-from .model import OPTIONAL_TEXTS, REQUIRED_TEXTS, Description, Person, Target, ValueRange
+from .model import OPTIONAL_TEXTS, REQUIRED_TEXTS, TRANSLATABLE, Code, Description, Person, Target, ValueRange
 
 FORMAT = "indikera-catalogue/1"
 SCHEMA = Path(__file__).with_name("schema") / "catalog.schema.json"  # the format's JSON Schema
@@ -128,6 +128,17 @@ def to_dict(d: Description) -> dict[str, Any]:
         "displayThreshold": d.display_threshold,
         "regionAssignment": d.region_assignment.value if d.region_assignment else None,
         "texts": {k: d.texts[k] for k, _ in REQUIRED_TEXTS + OPTIONAL_TEXTS if k in d.texts},
+        "unitUcum": d.unit_ucum,
+        "targetPopulation": d.target_population,
+        "measurePopulation": d.measure_population,
+        "authoredAt": d.authored_at.isoformat() if d.authored_at else None,
+        "reviewer": _person(d.reviewer) if d.reviewer else None,
+        "reportingSystem": _person(d.reporting_system) if d.reporting_system else None,
+        "reportingOrganisation": _person(d.reporting_organisation) if d.reporting_organisation else None,
+        "regionalIndicator": d.regional_indicator,
+        "selections": [_code(c) for c in d.selections] or None,
+        "subCategories": [_code(c) for c in d.sub_categories] or None,
+        "en": _english(d.en),
     }
     return {k: raw[k] for k in FIELDS if raw[k] is not None}
 
@@ -136,8 +147,23 @@ def _person(p: Person) -> dict[str, Any]:
     return {"hsaId": p.hsa_id, **({"name": p.name} if p.name is not None else {})}
 
 
+def _code(c: Code) -> dict[str, Any]:
+    return {**({"codeSystem": c.system} if c.system is not None else {}), "code": c.code,
+            **({"display": c.display} if c.display is not None else {})}
+
+
+def _english(en: dict[str, str]) -> dict[str, Any] | None:
+    out: dict[str, Any] = {k: en[k] for k in TRANSLATABLE if k in en and not k.startswith("texts.")}
+    texts = {k[6:]: en[k] for k in TRANSLATABLE if k in en and k.startswith("texts.")}
+    if texts:
+        out["texts"] = texts
+    return out or None
+
+
 def _target(t: Target) -> dict[str, Any]:
     out: dict[str, Any] = {"level": t.level.value, "organisation": t.organisation, "value": _num(t.value), "validFrom": t.valid_from.isoformat()}
+    if t.unit is not None:
+        out["unit"] = t.unit
     if t.valid_to is not None:
         out["validTo"] = t.valid_to.isoformat()
     if t.responsible is not None:

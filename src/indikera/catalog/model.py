@@ -7,7 +7,7 @@ a minor version changes texts, frequencies or levels without changing how the in
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
 
@@ -70,6 +70,12 @@ OPTIONAL_TEXTS: tuple[tuple[str, str], ...] = (
     ("interpretationPublic", "tolkningstext för allmänheten"),
 )
 TEXT_KEYS: tuple[str, ...] = tuple(k for k, _ in REQUIRED_TEXTS + OPTIONAL_TEXTS)
+# Every description field with a text people read, by JSON path: the keys of ``Description.en`` (the English
+# texts; ``localize.localized`` falls back to Swedish where one is missing).
+TRANSLATABLE: tuple[str, ...] = (
+    "title", "shortTitle", "description", "purpose", "unit", "numerator", "denominator", "valueDefinition",
+    "inclusionCriteria", "exclusionCriteria", "targetPopulation", "measurePopulation",
+) + tuple(f"texts.{k}" for k in TEXT_KEYS)
 
 
 @dataclass(frozen=True)
@@ -78,6 +84,15 @@ class Person:
 
     hsa_id: str
     name: str | None = None
+
+
+@dataclass(frozen=True)
+class Code:
+    """A coded value: a selection (urval) or a sub-category (stratum beyond sex), e.g. an ICD-10 or KVÅ code."""
+
+    code: str
+    system: str | None = None  # the code system: an OID (1.2.752.116.1.1.1) or a URI
+    display: str | None = None
 
 
 @dataclass(frozen=True)
@@ -90,6 +105,7 @@ class Target:
     valid_from: date
     valid_to: date | None = None
     responsible: str | None = None  # målvärdesansvarig (HSA-id)
+    unit: str | None = None  # the target's own unit where it differs from the indicator's (e.g. "%" for a rate)
 
 
 @dataclass(frozen=True)
@@ -135,6 +151,18 @@ class Description:
     sex: Sex | None = None
     display_threshold: int | None = None
     region_assignment: RegionAssignment | None = None
+    # The national catalogue's fields (issue #16 item 5); docs/catalogue.md.
+    target_population: str | None = None  # målpopulation
+    measure_population: str | None = None  # mätpopulation
+    regional_indicator: bool | None = None  # regional indikator (not national)
+    authored_at: date | None = None  # when the description was written
+    reviewer: Person | None = None  # granskare
+    selections: tuple[Code, ...] = ()  # coded urval
+    sub_categories: tuple[Code, ...] = ()  # strata beyond sex
+    reporting_system: Person | None = None  # the producer system consumers address (HSA-id and name)
+    reporting_organisation: Person | None = None  # the reporting organisation (HSA-id and name)
+    unit_ucum: str | None = None  # the unit in UCUM (``min``, ``mmol/mol``, ``%``)
+    en: dict[str, str] = field(default_factory=dict)  # English texts by JSON path (``TRANSLATABLE``)
 
     def __hash__(self) -> int:  # dict fields make the generated hash fail; the key identifies a version
         return hash((self.measure_id, self.version_major, self.version_minor))
@@ -182,6 +210,8 @@ __all__ = [
     "OPTIONAL_TEXTS",
     "REQUIRED_TEXTS",
     "TEXT_KEYS",
+    "TRANSLATABLE",
+    "Code",
     "Description",
     "Direction",
     "IndicatorType",

@@ -1,7 +1,9 @@
 """The catalogue in the database: versioned descriptions, and importing a catalogue file all or nothing.
 
-Importing a description also upserts the indicator's identity row (``indicators``) so that results can be
-imported for it. A file with any error writes nothing.
+Importing writes *drafts* (``review_states``): no channel shows a version before it is reviewed and published
+(``catalog.review``). Importing the first description of an indicator creates its identity row
+(``indicators``) so that results can be loaded for it; publishing a version updates that row. A file with
+any error writes nothing.
 """
 
 from __future__ import annotations
@@ -14,13 +16,15 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select
 
-from ..store.catalog_tables import indicator_descriptions, publication_rules
+from ..store.catalog_tables import description_review_log, indicator_descriptions, publication_rules
 from ..store.db import writer
 from ..store.repositories import load_indicators, upsert_indicator, utcnow
 from ..store.tables import indicators, measurements
 from . import jsonformat
 from .findings import Finding, has_errors
 from .model import Description
+from .review import approve_and_publish
+from .review_states import SHOWN, Status
 from .validation import Context, validate, validate_one
 
 
@@ -41,6 +45,7 @@ class VersionInfo:
     version: tuple[int, int]
     created_by: str
     created_at: datetime
+    status: str = Status.PUBLISHED.value
 
 
 def stored_versions(conn: Connection, measure_ids: Iterable[str] | None = None) -> dict[str, dict[tuple[int, int], dict]]:
@@ -92,17 +97,27 @@ class StoredDescription:
     open data serves it verbatim)."""
 
     description: Description
-    created_at: datetime  # UTC
+    # UTC. For the channels (published versions): when the version was published, i.e. when it appeared to
+    # them, so "updated since" and Last-Modified follow publication, not the draft; with include_unreviewed:
+    # when the version was stored.
+    created_at: datetime
     document: dict[str, Any]
     complete: bool  # valid in the file format (as the catalogue writes it); else read leniently
+    status: str = Status.PUBLISHED.value  # review status (``review_states.Status``)
 
 
-def description_versions(conn: Connection, measure_ids: Iterable[str] | None = None) -> dict[str, list[StoredDescription]]:
-    """Every stored version of each description, newest (highest major.minor) first, by measure id: the one
-    reader of ``indicator_descriptions`` for everything that shows descriptions (web, open data, publication).
-    Documents are read leniently (``jsonformat.from_stored``), so an old or hand-written one still shows."""
+def description_versions(conn: Connection, measure_ids: Iterable[str] | None = None, *,
+                         include_unreviewed: bool = False) -> dict[str, list[StoredDescription]]:
+    """Every published version (the current one and those it superseded) of each description, newest (highest
+    major.minor) first, by measure id: the one reader of ``indicator_descriptions`` for everything that shows
+    descriptions (web, open data, DCAT, publication). Drafts and versions in review are left out unless
+    ``include_unreviewed`` (staff only: the preview, the catalogue's own tools). Documents are read leniently
+    (``jsonformat.from_stored``), so an old or hand-written one still shows."""
     d = indicator_descriptions
-    q = select(d.c.measure_id, d.c.version_major, d.c.version_minor, d.c.document, d.c.created_at)
+    q = select(d.c.measure_id, d.c.version_major, d.c.version_minor, d.c.document, d.c.created_at, d.c.status,
+               d.c.published_at)
+    if not include_unreviewed:
+        q = q.where(d.c.status.in_([s.value for s in SHOWN]))
     if measure_ids is not None:
         q = q.where(d.c.measure_id.in_(sorted(set(measure_ids))))
     out: dict[str, list[StoredDescription]] = defaultdict(list)
@@ -110,43 +125,57 @@ def description_versions(conn: Connection, measure_ids: Iterable[str] | None = N
         doc = r.document if isinstance(r.document, dict) else {}
         version = (r.version_major, r.version_minor)
         description, complete = jsonformat.from_stored(doc, r.measure_id, version)
-        created = r.created_at if r.created_at.tzinfo else r.created_at.replace(tzinfo=UTC)  # SQLite: naive UTC
-        out[r.measure_id].append(StoredDescription(description, created.astimezone(UTC), doc, complete))
+        created = r.created_at if include_unreviewed or r.published_at is None else r.published_at
+        created = created if created.tzinfo else created.replace(tzinfo=UTC)  # SQLite: naive UTC
+        out[r.measure_id].append(StoredDescription(description, created.astimezone(UTC), doc, complete, r.status))
     return dict(out)
 
 
-def latest_stored(conn: Connection, measure_ids: Iterable[str] | None = None) -> dict[str, StoredDescription]:
-    return {mid: versions[0] for mid, versions in sorted(description_versions(conn, measure_ids).items())}
+def latest_stored(conn: Connection, measure_ids: Iterable[str] | None = None, *,
+                  include_unreviewed: bool = False) -> dict[str, StoredDescription]:
+    """The newest published version of each description (with ``include_unreviewed``: the newest of any status)."""
+    versions = description_versions(conn, measure_ids, include_unreviewed=include_unreviewed)
+    return {mid: vs[0] for mid, vs in sorted(versions.items())}
 
 
-def latest_descriptions(conn: Connection, measure_ids: Iterable[str] | None = None) -> dict[str, Description]:
-    """The newest version of each description, by measure id, for the catalogue's own judging and export:
-    a stored document that is not complete is an error here (as it always was), not a partial model."""
+def description_for_preview(conn: Connection, measure_id: str) -> StoredDescription | None:
+    """What a staff preview shows: the newest version that may still go live (draft, in review, approved or
+    published; not rejected or superseded), with its ``status``. Never for a public channel."""
+    versions = description_versions(conn, [measure_id], include_unreviewed=True).get(measure_id, [])
+    return next((v for v in versions if v.status not in (Status.REJECTED.value, Status.SUPERSEDED.value)), None)
+
+
+def latest_descriptions(conn: Connection, measure_ids: Iterable[str] | None = None, *,
+                        published: bool = False) -> dict[str, Description]:
+    """The newest version of each description, by measure id, for the catalogue's own judging and export: the
+    working copy (any review status), or with ``published`` the version the channels show. A stored document
+    that is not complete is an error here (as it always was), not a partial model."""
     out = {}
-    for mid, s in latest_stored(conn, measure_ids).items():
+    for mid, s in latest_stored(conn, measure_ids, include_unreviewed=not published).items():
         if not s.complete:
             raise ValueError(f"stored description {mid} {s.description.version_text} is not valid")
         out[mid] = s.description
     return out
 
 
-def latest_description(conn: Connection, measure_id: str) -> Description | None:
-    return latest_descriptions(conn, [measure_id]).get(measure_id)
+def latest_description(conn: Connection, measure_id: str, *, published: bool = False) -> Description | None:
+    return latest_descriptions(conn, [measure_id], published=published).get(measure_id)
 
 
 def history(conn: Connection, measure_id: str) -> list[VersionInfo]:
     rows = conn.execute(
         select(indicator_descriptions.c.version_major, indicator_descriptions.c.version_minor,
-               indicator_descriptions.c.created_by, indicator_descriptions.c.created_at)
+               indicator_descriptions.c.created_by, indicator_descriptions.c.created_at, indicator_descriptions.c.status)
         .where(indicator_descriptions.c.measure_id == measure_id)
         .order_by(indicator_descriptions.c.version_major, indicator_descriptions.c.version_minor)
     )
-    return [VersionInfo((r.version_major, r.version_minor), r.created_by, r.created_at) for r in rows]
+    return [VersionInfo((r.version_major, r.version_minor), r.created_by, r.created_at, r.status) for r in rows]
 
 
 def check_stored(conn: Connection, measure_id: str) -> tuple[Description | None, list[Finding]]:
-    """The latest description judged against what the store holds now (e.g. results loaded since import)."""
-    d = latest_description(conn, measure_id)
+    """The published description judged against what the store holds now (e.g. results loaded since import):
+    what publication needs. An unreviewed draft does not count as a description here."""
+    d = latest_description(conn, measure_id, published=True)
     if d is None:
         return None, []
     ctx = context(conn, [measure_id] + ([d.parent_measure_id] if d.parent_measure_id else []))
@@ -154,8 +183,11 @@ def check_stored(conn: Connection, measure_id: str) -> tuple[Description | None,
     return d, validate_one(d, ctx, "indicator")
 
 
-def save(conn: Connection, descriptions: list[Description], actor: str) -> ImportResult:
-    """Validate ``descriptions`` against the store and write them, or write nothing (caller's transaction)."""
+def save(conn: Connection, descriptions: list[Description], actor: str, *, reason: str | None = None,
+         approve_as: str | None = None, self_approval: bool = False, interval_days: int = 365) -> ImportResult:
+    """Validate ``descriptions`` against the store and write them as drafts, or write nothing (caller's
+    transaction). ``approve_as``: the one-step path for scripts: each new version is submitted, approved by
+    that person (four-eyes rule: not ``actor`` unless ``self_approval``) and published at once."""
     result = ImportResult()
     mids = {d.measure_id for d in descriptions} | {d.parent_measure_id for d in descriptions if d.parent_measure_id}
     ctx = context(conn, mids)
@@ -171,22 +203,41 @@ def save(conn: Connection, descriptions: list[Description], actor: str) -> Impor
             result.unchanged.append(label)
         else:
             rows.append(dict(measure_id=d.measure_id, version_major=d.version_major, version_minor=d.version_minor,
-                             document=jsonformat.to_dict(d), created_by=actor, created_at=now))
+                             document=jsonformat.to_dict(d), created_by=actor, created_at=now,
+                             status=Status.DRAFT.value, reason=reason))
             result.added.append(label)
         newest[d.measure_id] = d
     if rows:
         conn.execute(insert(indicator_descriptions), rows)
+        d_ = indicator_descriptions
+        log: list[dict[str, Any]] = []
+        new = {(r["measure_id"], r["version_major"], r["version_minor"]) for r in rows}
+        for row in conn.execute(select(d_).where(d_.c.measure_id.in_(sorted({r["measure_id"] for r in rows})),
+                                                 d_.c.status == Status.DRAFT.value)):
+            if (row.measure_id, row.version_major, row.version_minor) in new:
+                log.append(dict(description_id=row.id, measure_id=row.measure_id, version_major=row.version_major,
+                                version_minor=row.version_minor, action="create", status_before=None,
+                                status_after=Status.DRAFT.value, actor=actor, at=now, reason=reason))
+        conn.execute(insert(description_review_log), log)  # one statement: a catalogue may hold thousands
+    known = set(conn.execute(select(indicators.c.measure_id).where(indicators.c.measure_id.in_(sorted(newest)))).scalars())
     for d in newest.values():
-        stored = ctx.stored_versions.get(d.measure_id, {})
-        if not stored or d.version >= max(stored):
+        if d.measure_id not in known:  # results can be loaded for a new indicator; nothing shows it yet
             upsert_indicator(conn, d.to_indicator())
+    if approve_as is not None:
+        for d in sorted(descriptions, key=lambda d: (d.measure_id, d.version)):
+            if f"{d.measure_id} {d.version_text}" in result.added:
+                approve_and_publish(conn, d.measure_id, d.version, author=actor, approver=approve_as,
+                                    self_approval=self_approval, interval_days=interval_days, reason=reason)
     result.written = True
     return result
 
 
 def import_text(engine: Engine, text: str | bytes, actor: str,
-                on_written: Callable[[Connection, ImportResult], None] | None = None) -> ImportResult:
-    """Import a catalogue file: parse and judge everything, then write all of it or nothing.
+                on_written: Callable[[Connection, ImportResult], None] | None = None, *,
+                reason: str | None = None, approve_as: str | None = None, self_approval: bool = False,
+                interval_days: int = 365) -> ImportResult:
+    """Import a catalogue file: parse and judge everything, then write all of it (as drafts, or published
+    through ``approve_as``; see ``save``) or nothing.
 
     ``on_written`` runs inside the import's transaction once the descriptions are written, so that what
     records the change (the audit row) commits or rolls back with it.
@@ -195,7 +246,8 @@ def import_text(engine: Engine, text: str | bytes, actor: str,
     if has_errors(findings):
         return ImportResult(findings=findings)
     with writer(engine).begin() as conn:
-        result = save(conn, descriptions, actor)  # writes nothing when it finds an error
+        result = save(conn, descriptions, actor, reason=reason, approve_as=approve_as, self_approval=self_approval,
+                      interval_days=interval_days)  # writes nothing when it finds an error
         result.findings = findings + result.findings
         if result.written and on_written is not None:
             on_written(conn, result)
@@ -213,9 +265,9 @@ def validate_text(engine: Engine | None, text: str | bytes) -> list[Finding]:
         return findings + validate(descriptions, context(conn, mids), paths=paths)
 
 
-def validate_stored(conn: Connection) -> list[Finding]:
-    """Every finding for the stored catalogue (latest versions), as if it were one file."""
-    latest = list(latest_descriptions(conn).values())
+def validate_stored(conn: Connection, *, published: bool = False) -> list[Finding]:
+    """Every finding for the stored catalogue (latest versions, or the published ones), as if it were one file."""
+    latest = list(latest_descriptions(conn, published=published).values())
     ctx = context(conn)
     ctx.stored_versions = {}
     return validate(latest, ctx, paths=[f"{d.measure_id}" for d in latest])
@@ -236,6 +288,7 @@ __all__ = [
     "VersionInfo",
     "check_stored",
     "context",
+    "description_for_preview",
     "description_versions",
     "export_text",
     "history",

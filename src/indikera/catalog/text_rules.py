@@ -68,6 +68,40 @@ def text_fields(d: Description) -> Iterator[tuple[str, str, str, int | None, boo
     for key, label in REQUIRED_TEXTS + OPTIONAL_TEXTS:
         if d.texts.get(key) is not None:
             yield f"texts.{key}", label, d.texts[key], MAX_LONG_TEXT, True
+    yield from _catalogue_fields(d)
+
+
+_LIMITS = {"title": (MAX_TITLE, False), "shortTitle": (MAX_SHORT_TITLE, False), "unit": (MAX_UNIT, False)}
+
+
+def _catalogue_fields(d: Description) -> Iterator[tuple[str, str, str, int | None, bool]]:
+    """The national catalogue's fields (issue #16 item 5) and the English texts: the same rules as their
+    Swedish counterparts; codes and HSA-ids are ids (control characters only)."""
+    for name, label, value in (("targetPopulation", "målpopulation", d.target_population),
+                               ("measurePopulation", "mätpopulation", d.measure_population)):
+        if value is not None:
+            yield name, label, value, MAX_LONG_TEXT, True
+    if d.unit_ucum is not None:
+        yield "unitUcum", "UCUM-enhet", d.unit_ucum, MAX_UNIT, False
+    for name, p in (("reviewer", d.reviewer), ("reportingSystem", d.reporting_system),
+                    ("reportingOrganisation", d.reporting_organisation)):
+        if p is not None:
+            yield f"{name}.hsaId", "HSA-id", p.hsa_id, None, False
+            if p.name is not None:
+                yield f"{name}.name", "namn", p.name, MAX_NAME, False
+    for key, codes in (("selections", d.selections), ("subCategories", d.sub_categories)):
+        for i, c in enumerate(codes):
+            yield f"{key}[{i}].code", "kod", c.code, None, False
+            if c.system is not None:
+                yield f"{key}[{i}].codeSystem", "kodverk", c.system, None, False
+            if c.display is not None:
+                yield f"{key}[{i}].display", "klartext", c.display, MAX_NAME, False
+    for i, t in enumerate(d.targets):
+        if t.unit is not None:
+            yield f"targets[{i}].unit", "enhet", t.unit, MAX_UNIT, False
+    for path, value in d.en.items():
+        limit, long = _LIMITS.get(path, (MAX_LONG_TEXT, True))
+        yield f"en.{path}", "engelsk text", value, limit, long
 
 
 def judge_characters(d: Description, at: Callable[[str], str]) -> list[Finding]:

@@ -184,6 +184,10 @@ def validate_one(d: Description, ctx: Context, path: str = "indicator", siblings
     if d.valid_to is not None and d.valid_to < d.valid_from:
         f(error("DATE_ORDER", at("validTo"), mid, start=d.valid_from, end=d.valid_to))
     out += _hsa(d.owner.hsa_id, at("owner.hsaId"), mid)
+    for name, who in (("reviewer", d.reviewer), ("reportingSystem", d.reporting_system),
+                      ("reportingOrganisation", d.reporting_organisation)):
+        if who is not None:
+            out += _hsa(who.hsa_id, at(f"{name}.hsaId"), mid)
     for i, a in enumerate(d.authors):
         out += _hsa(a.hsa_id, at(f"authors[{i}].hsaId"), mid)
     if d.display_threshold is not None and d.display_threshold < 0:

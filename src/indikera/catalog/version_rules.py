@@ -20,7 +20,8 @@ from .model import Description
 # so re-wrapping a definition is not a change; any other edit to them is.
 COMPUTATION_FIELDS: tuple[str, ...] = (
     "unitType", "measureKind", "unit", "numerator", "denominator", "valueDefinition", "inclusionCriteria",
-    "exclusionCriteria", "regionAssignment", "parentMeasureId", "sex",
+    "exclusionCriteria", "regionAssignment", "parentMeasureId", "sex", "unitUcum", "targetPopulation",
+    "measurePopulation", "selections", "subCategories",
 )
 
 

@@ -27,9 +27,22 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "INTERNAL": ("Ett internt fel inträffade; försök igen senare.", "An internal error occurred; try again later."),
     "ADMIN_REQUIRED": ("Administratörsbehörighet krävs (admin-token eller admin-certifikat).",
                        "Admin authentication required (admin token or admin certificate)."),
+    # -- description review (catalog.review_states; the raise gives the exact texts) ------------------
+    "REVIEW_NOT_FOUND": ("Beskrivningen {key} finns inte.", "Description {key} does not exist."),
+    "REVIEW_TRANSITION": ("{key}: ändringen är inte tillåten i denna status.", "{key}: the change is not allowed in this status."),
+    "REVIEW_SELF_APPROVAL": ("{key}: författaren kan inte själv godkänna versionen.", "{key}: the author cannot approve the version."),
+    "REVIEW_OLDER": ("{key}: en nyare version är redan publicerad.", "{key}: a newer version is published already."),
+    "REVIEW_REASON": ("Ange ett skäl (minst {n} tecken).", "Give a reason (at least {n} characters)."),
+    "REVIEW_VERSION": ("Versionen ska skrivas huvud.del, t.ex. 1.2.", "The version must be major.minor, e.g. 1.2."),
+    "REVIEW_DATE": ("Datumet ska skrivas ÅÅÅÅ-MM-DD.", "The date must be YYYY-MM-DD."),
+    "REVIEW_WITHIN": ("Ange ett antal dagar, t.ex. 30d.", "Give a number of days, e.g. 30d."),
     # -- publication control (publish.states) --------------------------------------------------------
     "INDICATOR_NOT_FOUND": ("Indikatorn {key} finns inte.", "Indicator {key} does not exist."),
     "BATCH_NOT_FOUND": ("Batchen {key} finns inte.", "Batch {key} does not exist."),
+    "BATCH_DISCLOSURE": ("Batchen {key} kan inte godkännas: mot det som nu är publicerat kan maskade värden räknas fram "
+                         "för snävt ({cells}). Importera om resultaten så att maskningen görs om.",
+                         "Batch {key} cannot be approved: given what is published now, masked values can be narrowed "
+                         "down too far ({cells}). Re-import the results so that masking is redone."),
     "REASON": ("Ange ett skäl (minst {n} tecken); varje ändring sparas med vem, när och varför.",
                "Give a reason (at least {n} characters); every change is recorded with who, when and why."),
     "NO_DESCRIPTION": ("Indikatorn {key} har ingen beskrivning och kan inte publiceras.",

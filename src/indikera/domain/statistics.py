@@ -1,5 +1,8 @@
-"""Statistics the registry may not have computed: Wilson score intervals, small-count masking and
-secondary suppression. Pure Python, so SciPy stays a test-only dependency."""
+"""Statistics the registry may not have computed: Wilson score intervals and the primary small-count rule.
+
+Disclosure control (relations, canonical suppression, the LP audit) lives in ``domain.disclosure``; the
+GF(p) recoverability helpers below (``recoverable``, ``suppress``, ``hidden_cells``, ``mask_measurements``)
+are the earlier exact-recovery method, kept for its tests and no longer used by the importer or the demo."""
 
 from __future__ import annotations
 

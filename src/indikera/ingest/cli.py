@@ -155,6 +155,49 @@ def diff(
         out.print(f"… visar {len(items)} av {b.added + b.changed + b.removed} ändringar (--limit).")
 
 
+@import_app.command("audit")
+def audit_cmd(
+    batch: Annotated[int, typer.Argument(help="Omgångens nummer (se indikera import history). (Batch id; see indikera import history.)")],
+    limit: Annotated[int, typer.Option("--limit", min=1, help="Visa de N snävaste intervallen. (Show the N tightest intervals.)")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Skriv JSON. (Print JSON.)")] = False,
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Röjandekontroll: intervallen för maskade värden mot det som publiceras om omgången godkänns; slutstatus 1 om något är för snävt. (Disclosure audit: intervals of the masked values given what is published if the batch is approved; exit 1 when one is too narrow.)"""
+    import json
+
+    from ..domain.disclosure import describe
+    from .batch_audit import audit_batch
+    from .history import get_batch
+
+    settings, engine = _engine(db, config)
+    with engine.connect() as conn:
+        if get_batch(conn, batch) is None:
+            console.print(f"[red]Importomgång {batch} finns inte.[/red] (No such batch.)")
+            raise typer.Exit(1)
+        result = audit_batch(conn, batch, settings.default_display_threshold)
+    tight = result.tightest(limit)
+    if as_json:
+        def num(x: float):
+            return None if x != x or x == float("inf") else x
+
+        out.print_json(json.dumps({"batch": batch, "ok": result.ok, "masked_quantities": len(result.intervals),
+                                   "failures": len(result.failures), "intervals": [
+                                       {"measure_id": i.key[0], "cell": describe(i), "quantity": i.quantity, "low": num(i.low),
+                                        "high": num(i.high), "required": i.required, "ok": i.ok} for i in tight]}))
+    else:
+        table = Table("Värde (cell)", "Storhet", "Intervall", "Bredd", "Krävs", "OK")
+        for i in tight:
+            interval = "motsägelse" if i.infeasible else f"[{i.low:g}, {i.high:g}]"
+            table.add_row(describe(i).split(" ", 3)[0] + " " + " ".join(describe(i).split(" ")[1:3]), i.quantity, interval,
+                          "–" if i.infeasible else f"{i.width:g}", str(i.required), "ja" if i.ok else "[red]NEJ[/red]")
+        out.print(table)
+        verdict = "godkänd (passes)" if result.ok else f"{len(result.failures)} för snäva (too narrow)"
+        out.print(f"Omgång {batch}: {len(result.intervals)} maskade storheter granskade, {verdict}.")
+    if not result.ok:
+        raise typer.Exit(1)
+
+
 def _fmt(v: object) -> str:
     return "–" if v is None else (f"{v:g}" if isinstance(v, float) else str(v))
 

@@ -5,8 +5,8 @@
    same-length overlaps R8) family by family. Any problem rejects the whole file before anything is written.
 2. ``apply``: one transaction, owned by the database writer process (``write_process``, ``transaction``).
    SQLite takes its write lock at BEGIN (``store.db.writer``), PostgreSQL an advisory transaction lock, so
-   concurrent imports queue instead of interleaving. Per family and period (``groups``): mask small counts
-   (``domain.statistics.hidden_cells``), compute content hashes, diff against the stored values, and send
+   concurrent imports queue instead of interleaving. Per family and calendar year (``groups``): mask small counts
+   (``domain.disclosure``: canonical suppression, refused unless the LP audit passes), compute content hashes, diff against the stored values, and send
    inserts / updates / deletes as flat tuples (``writes``); each change is recorded in ``measurement_history``.
    A killed process never commits: the database stays exactly as before.
 """
@@ -35,7 +35,9 @@ from .problems import Fatal, Problems
 from .rows import RowContext, RowReader
 from .json_source import read_json
 from .sources import KEEP, REPLACE, Directive, Table, detect_format, read_csv, read_xlsx
+from .disclosure import OrgFacts
 from .groups import GroupWriter
+from .pending import check_no_waiting
 from .spool import LINE, MID, ORG, STRATUM, FamilySpool, sweep
 from .transaction import IMPORT_LOCK_KEY  # noqa: F401 - re-exported: tests and tools name it here
 from .write_process import session_for
@@ -89,6 +91,7 @@ class Outcome:
     unchanged: int = 0
     masked_primary: int = 0
     masked_secondary: int = 0
+    audit_lps: int = 0  # linear programmes the disclosure audit solved
     renamed_organisations: int = 0
     dry_run: bool = False
 
@@ -256,21 +259,25 @@ def apply(engine: Engine, plan: Plan, settings: Settings, *, actor: str, dry_run
         begun = session.begin(plan.source, plan.file_name, plan.sha256, plan.fmt, actor, spool.organisations)
         out.batch_id = begun.batch_id
         read = session.reader(engine)
-        parent_of: dict[str, str | None] = {}
+        facts = OrgFacts()  # parents and types for the relations: the file's organisations, then the stored ones
         for o in spool.organisations.values():
-            for node in o.chain():
-                parent_of.setdefault(node.key, node.parent.key if node.parent else None)
-        for oid, key in begun.stored_keys.items():  # organisations only stored values name, for the relations
-            parent = begun.stored_parents[oid]
-            parent_of.setdefault(key, begun.stored_keys.get(parent) if parent is not None else None)
+            facts.add_organisation(o)
+        facts.add_stored(read)
+        # One waiting correction per value (issue #16): refuse before writing anything (ingest.pending).
+        check_no_waiting(read, begun.batch_id, {(ids[mid], spool.date(start), spool.date(end))
+                                                for fam, start, end in spool.families() for mid in members[fam]},
+                         begun.source_id if plan.directive.mode == REPLACE else None)
         w = Writer(session.write, begun.batch_id, begun.stamp, sqlite=engine.dialect.name == "sqlite")
         groups = GroupWriter(read, plan, w, out, source_id=begun.source_id, ids=ids, members=members, by_mid=by_mid,
-                             thresholds=thresholds, org_ids=begun.org_ids, parent_of=parent_of,
+                             thresholds=thresholds, org_ids=begun.org_ids, facts=facts,
                              stored_keys=begun.stored_keys, replace=plan.directive.mode == REPLACE)
+        bundles: dict[tuple, list[tuple]] = defaultdict(list)  # (family, calendar year): masked together
         for group in spool.families():
-            groups.write(group)
+            bundles[(group[0], spool.date(group[1]).year)].append(group)
+        for bundle in sorted(bundles):
+            groups.write_bundle(bundles[bundle])
             if progress:
-                progress("write", spool.counts[group])
+                progress("write", sum(spool.counts[g] for g in bundles[bundle]))
         if plan.directive.mode == REPLACE:  # the registry's values for indicators and periods the file lacks
             done = {(ids[mid], spool.date(start), spool.date(end))
                     for fam, start, end in spool.families() for mid in members[fam]}

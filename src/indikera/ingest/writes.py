@@ -22,8 +22,10 @@ from sqlalchemy import Connection, bindparam, select, update
 
 from ..domain.checksum import content_hash
 from ..domain.measurements import SourceSystem
+from ..store.publication_clock import clock
 from ..store.repositories import load_organisations, measurement_from_row, utcnow
-from ..store.tables import indicators, measurement_history, measurements, organisations, source_systems
+from ..store.tables import indicators, measurement_history, measurements, organisations, pending_changes, source_systems
+from . import pending
 
 CHUNK = 5000
 MEASUREMENT_COLUMNS = (
@@ -42,6 +44,8 @@ SNAPSHOT = (
 _POS = {c: i for i, c in enumerate(MEASUREMENT_COLUMNS)}
 _SNAPSHOT_OF_TUPLE = itemgetter(*(_POS[c] for c in SNAPSHOT))
 _KEY_OF_TUPLE = itemgetter(*(_POS[c] for c in ("indicator_id", "period_start", "period_end", "organisation_id", "stratum")))
+_PENDING_OF_TUPLE = itemgetter(*(_POS[c] for c in pending.PENDING_VALUES))
+_NO_VALUES = (None,) * len(pending.PENDING_VALUES)
 
 
 def driver_date(d: date, sqlite: bool):
@@ -109,11 +113,21 @@ class Writer:
 
 class JobWriter:
     """The database's side: writes each job on ``conn``; changes and removals get history rows with the
-    stored values as they were (read here, inside the import's transaction)."""
+    stored values as they were (read here, inside the import's transaction). A change or removal of an
+    approved value waits in ``pending_changes`` until this batch is approved (``ingest.pending``)."""
 
     def __init__(self, conn: Connection, batch_id: int, stamp) -> None:
         self.conn, self.batch_id, self.stamp = conn, batch_id, stamp
         self.sqlite = conn.dialect.name == "sqlite"
+        self._approved: dict[int, bool] = {}  # batch id → approved (no approval runs during an import's lock)
+
+    def _shown(self, olds: list) -> set[int]:
+        """Ids of the stored rows whose batch is approved: those are not overwritten but get a pending change."""
+        unknown = {o.batch_id for o in olds} - set(self._approved)
+        if unknown:
+            approved = pending.approved_batch_ids(self.conn, unknown)
+            self._approved.update({b: b in approved for b in unknown})
+        return {o.id for o in olds if self._approved[o.batch_id]}
 
     def _old_rows(self, ids: Sequence[int]) -> Iterator:
         for i in range(0, len(ids), 500):
@@ -128,22 +142,35 @@ class JobWriter:
         if inserts:
             insert_rows(self.conn, measurements.name, MEASUREMENT_COLUMNS, inserts)
         mark = "?" if self.sqlite else "%s"
+        waiting: list[tuple] = []  # pending changes and removals of approved values
         if updates:
             new = dict(updates)
-            for old in self._old_rows(list(new)):
+            olds = list(self._old_rows(list(new)))
+            for old in olds:
                 history.append(self._old_history("changed", old, _snapshot_of_row(old),
                                                  dict(zip(SNAPSHOT, _SNAPSHOT_OF_TUPLE(new[old.id])))))
-            sets = ", ".join(f'"{c}" = {mark}' for c in MEASUREMENT_COLUMNS)
-            cur = self.conn.connection.cursor()
-            cur.executemany(f'UPDATE "{measurements.name}" SET {sets} WHERE id = {mark}',
-                            [(*row, old_id) for old_id, row in updates])
+            pending.supersede(self.conn, self.batch_id, list(new))
+            shown = self._shown(olds)
+            waiting += [(self.batch_id, old_id, "change", *_PENDING_OF_TUPLE(row)) for old_id, row in updates if old_id in shown]
+            in_place = [(*row, old_id) for old_id, row in updates if old_id not in shown]
+            if in_place:
+                sets = ", ".join(f'"{c}" = {mark}' for c in MEASUREMENT_COLUMNS)
+                cur = self.conn.connection.cursor()
+                cur.executemany(f'UPDATE "{measurements.name}" SET {sets} WHERE id = {mark}', in_place)
         if deletes:
-            for old in self._old_rows(deletes):
+            olds = list(self._old_rows(deletes))
+            for old in olds:
                 history.append(self._old_history("removed", old, _snapshot_of_row(old), None))
+            pending.supersede(self.conn, self.batch_id, deletes)
+            shown = self._shown(olds)
+            waiting += [(self.batch_id, old_id, "remove", *_NO_VALUES) for old_id in deletes if old_id in shown]
+            gone = [old_id for old_id in deletes if old_id not in shown]
             cur = self.conn.connection.cursor()
-            for i in range(0, len(deletes), 500):
-                chunk = deletes[i:i + 500]
+            for i in range(0, len(gone), 500):
+                chunk = gone[i:i + 500]
                 cur.execute(f'DELETE FROM "{measurements.name}" WHERE id IN ({", ".join([mark] * len(chunk))})', chunk)
+        if waiting:
+            insert_rows(self.conn, pending_changes.name, pending.PENDING_COLUMNS, waiting)
         if history:
             insert_rows(self.conn, measurement_history.name, HISTORY_COLUMNS, history)
 
@@ -168,7 +195,7 @@ def insert_rows(conn: Connection, table: str, columns: Sequence[str], rows: list
 
 # The tables the import writes row by row; their data-version triggers (migrations 0004 and 0006) are
 # suspended on SQLite for the import and replaced by one bump.
-ROW_TABLES = ("measurements", "measurement_history")
+ROW_TABLES = ("measurements", "measurement_history", "pending_changes")
 
 
 def suspend_row_triggers(conn: Connection) -> list[tuple[str, str]]:
@@ -218,6 +245,7 @@ def rehash(conn: Connection, changed: set[int]) -> None:
     mids = {r.id: r.measure_id for r in conn.execute(select(indicators.c.id, indicators.c.measure_id))}
     ids = sorted(affected)
     now = utcnow()
+    stamped: list[int] = []
     stmt = update(measurements).where(measurements.c.id == bindparam("_id")).values(
         content_hash=bindparam("h"), updated_at=bindparam("t"))
     for i in range(0, len(ids), 500):
@@ -231,3 +259,11 @@ def rehash(conn: Connection, changed: set[int]) -> None:
                 params.append({"_id": r.id, "h": h, "t": now})
         if params:
             conn.execute(stmt, params)
+            stamped.extend(p["_id"] for p in params)
+    # A rename shows at once in every published value below it: such a value is public "as it is now" from
+    # this moment, so a syncing consumer (``updatedSince``) gets it again, with the new name.
+    if stamped:
+        at = clock(conn)
+        for i in range(0, len(stamped), 500):
+            conn.execute(update(measurements).where(measurements.c.id.in_(stamped[i:i + 500]),
+                                                    measurements.c.visible_since.is_not(None)).values(visible_since=at))

@@ -7,93 +7,48 @@ conditional requests; lists are cursor-paginated in a stable order; bad paramete
 
 from __future__ import annotations
 
-import json
-import re
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Query, Request
-
-try:
-    import orjson
-except ImportError:  # pragma: no cover
-    orjson = None  # type: ignore[assignment]
 from fastapi.responses import Response, StreamingResponse
 
 from ..context import AppContext
 from . import descriptions as desc
-from . import feed, origin, results, view_cache, visfile
+from . import api_orgs, feed, origin, removals, result_query, results, view_cache, visfile, xlsx
 from .conditional import not_modified, validators, etag_for
-from .models import ChangePage, Indicator, IndicatorPage, OrganisationPage, ResultPage, VersionList
+from .models import ChangePage, Indicator, IndicatorPage, ResultPage, VersionList
 from .params import (
-    blank, choices, codes, filter_digest, hsa_ids, iso, measure_ids, parse_date, parse_timestamp, split_list,
+    DEFAULT_LIMIT, MAX_LIMIT, choices, codes, filter_digest, hsa_ids, iso, measure_ids, parse_date, parse_timestamp, split_list,
 )
 from ..store.installation import installation_secret
 from .cursors import SECRET_KEY, Cursors
+from .api_common import _json, _labelled, _only, _page_response
+from .labels import parse_lang
 from .problems import ProblemError, bad_parameter
 from .state import View, sort_key
 
-DEFAULT_LIMIT, MAX_LIMIT = 1000, 10_000
 ORG_TYPES = ("Land", "Lan", "Kommun", "Sjukhus", "Vardenhet", "Sjukvardsregion")
 MEASURE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
 
-# Parameters that may repeat (``?x=a&x=b`` means both); every other one is single-valued.
-LIST_PARAMS = frozenset({"keyword", "unitType", "frequency", "level", "indicatorType", "sex", "measureId", "hsaId", "lan",
-                         "kommun", "sjukhus", "organisationType", "type"})
-INT_PARAMS = frozenset({"limit"})
-_PLAIN_INT = re.compile(r"[1-9][0-9]{0,9}")
 
 ListParam = Annotated[list[str] | None, Query()]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page")]
 Cursor = Annotated[str | None, Query(max_length=1000, description="The nextCursor of the previous page")]
 MeasureIdPath = Annotated[str, Path(pattern=MEASURE_ID_PATTERN, max_length=64)]
 DateParam = Annotated[str | None, Query(max_length=10, pattern=r"^\d{4}-?\d{2}-?\d{2}$", description="YYYY-MM-DD")]
-
-
-def _json(data: Any, headers: dict[str, str]) -> Response:
-    if orjson is not None:
-        body = orjson.dumps(data)
-    else:  # pragma: no cover - orjson is a dependency; the standard library gives the same JSON, slower
-        body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    return Response(body, media_type="application/json", headers=headers)
-
-
-def _only(request: Request, allowed: set[str]) -> None:
-    """Known parameters only; a single-valued one at most once; integers written plainly (``limit=1_000``
-    and ``limit=010`` are refused, not guessed at: Python's int() would accept them)."""
-    seen: set[str] = set()
-    for name, value in request.query_params.multi_items():
-        if name not in allowed:
-            raise bad_parameter(name[:60], f"Okänd parameter {name[:60]!r}. Tillåtna: {', '.join(sorted(allowed))}.",
-                                f"Unknown parameter {name[:60]!r}. Allowed: {', '.join(sorted(allowed))}.")
-        if name in seen and name not in LIST_PARAMS:
-            raise bad_parameter(name, f"{name} får anges högst en gång.", f"{name} may be given only once.")
-        seen.add(name)
-        if not value.strip():  # a blank filter is a mistake (an app's empty variable), never "no filter"
-            raise blank(name)
-        if name in INT_PARAMS and not _PLAIN_INT.fullmatch(value):
-            raise bad_parameter(name, f"{name} ska vara ett heltal skrivet med siffror, t.ex. 100.",
-                                f"{name} must be an integer written in digits, e.g. 100.")
+PeriodSpec = Annotated[str | None, Query(pattern=r"^(latest|last-([1-9]|1[0-9]|20))$",
+                                         description="latest, or last-N (N ≤ 20): per indicator and period length, the newest "
+                                                     "periods with open values; not with periodFrom/periodTo")]
+Lang = Annotated[str | None, Query(pattern="^(sv|en)$", description="Language of the labels: sv (default) or en")]
+SortParam = Annotated[str | None, Query(pattern="^-?(value|name|period)$",
+                                       description="value, -value (rate or value; missing last), name, -name (organisation), "
+                                                   "period, -period; ties by the natural key. Not with updatedSince")]
 
 
 def _not_open(measure_id: str) -> ProblemError:
     # The same words for "unknown" and "not open": an API for the public must not reveal what is hidden.
     return ProblemError(404, "not-found", f"Det finns ingen öppen indikator med id {measure_id[:64]!r}.",
                         f"There is no open indicator with id {measure_id[:64]!r}.", parameter="measureId")
-
-
-def _next_link(api_base: str, path: str, request: Request, cursor: str | None) -> str | None:
-    if cursor is None:
-        return None
-    items = [(k, v) for k, v in request.query_params.multi_items() if k != "cursor"] + [("cursor", cursor)]
-    return f"{api_base}{path}?{urlencode(items)}"
-
-
-def _page_response(request: Request, api_base: str, path: str, items: list, cursor: str | None, headers: dict[str, str]) -> Response:
-    nxt = _next_link(api_base, path, request, cursor)
-    if nxt:
-        headers = {**headers, "Link": f'<{nxt}>; rel="next"'}
-    return _json({"count": len(items), "next": nxt, "nextCursor": cursor, "items": items}, headers)
 
 
 def router(ctx: AppContext) -> APIRouter:
@@ -108,7 +63,7 @@ def router(ctx: AppContext) -> APIRouter:
         The links in an answer depend on the base URL (origin.py), so the ETag does too."""
         _only(request, allowed)
         api_base = origin.base_url(ctx.settings, request) + origin.API_PATH
-        view = view_cache.current(ctx.engine, ctx.caches.opendata)
+        view = view_cache.current(ctx.reader, ctx.caches.opendata)
         etag = etag_for(view.state, request, api_base, *extra)
         return view, etag, not_modified(request, view.state, etag), api_base
 
@@ -119,7 +74,7 @@ def router(ctx: AppContext) -> APIRouter:
             return cached
         return _json({
             "title": "indikera – öppna data",
-            "links": {name: f"{api_base}/{name}" for name in ("indicators", "results", "results.csv", "organisations", "changes",
+            "links": {name: f"{api_base}/{name}" for name in ("indicators", "results", "results.csv", "results.xlsx", "organisations", "changes",
                                                                "openapi.json", "docs")},
             "catalogue": api_base.removesuffix(origin.API_PATH) + "/datasets/dcat",
             "licence": ctx.settings.licence_uri,
@@ -139,10 +94,11 @@ def router(ctx: AppContext) -> APIRouter:
         indicatorType: ListParam = None,
         sex: Annotated[list[str] | None, Query(description="K, M, or T (not a sex sub-measure)")] = None,
         updatedSince: Annotated[str | None, Query(max_length=40, description="RFC 3339 timestamp")] = None,
+        lang: Lang = None,
         limit: Limit = DEFAULT_LIMIT,
         cursor: Cursor = None,
     ) -> Response:
-        allowed = {"q", "keyword", "unitType", "frequency", "level", "indicatorType", "sex", "updatedSince", "limit", "cursor"}
+        allowed = {"q", "keyword", "unitType", "frequency", "level", "indicatorType", "sex", "updatedSince", "lang", "limit", "cursor"}
         view, etag, cached, api_base = guarded(request, allowed)
         if cached:
             return cached
@@ -155,6 +111,7 @@ def router(ctx: AppContext) -> APIRouter:
         digest = filter_digest(**f)
         after = decode_cursor(cursor, digest)
         chosen = [i for i in view.open_indicators() if desc.matches(view, i, **f)]
+        total = len(chosen)
         if after is not None:
             last = after[1][0] if len(after[1]) == 1 and isinstance(after[1][0], str) else None
             if last is None:
@@ -162,8 +119,9 @@ def router(ctx: AppContext) -> APIRouter:
             chosen = [i for i in chosen if sort_key(i.measure_id) > sort_key(last)]
         page, rest = chosen[:limit], chosen[limit:]
         nxt = encode_cursor("m", [page[-1].measure_id], digest) if rest and page else None
-        items = [desc.describe(view, i, api_base, show_authors=authors) for i in page]
-        return _page_response(request, api_base, "/indicators", items, nxt, validators(view.state, etag))
+        language = parse_lang(lang)
+        items = [_labelled(desc.describe(view, i, api_base, show_authors=authors, lang=language), language) for i in page]
+        return _page_response(request, api_base, "/indicators", items, nxt, validators(view.state, etag), total)
 
     def _open_indicator(view: View, measure_id: str):
         ind_id = view.by_measure.get(measure_id)
@@ -173,12 +131,13 @@ def router(ctx: AppContext) -> APIRouter:
 
     @r.get("/indicators/{measureId}", response_model=Indicator, summary="En öppen indikator med alla texter",
            responses={404: {"description": "No open indicator with this id"}})
-    def get_indicator(request: Request, measureId: MeasureIdPath) -> Response:
-        view, etag, cached, api_base = guarded(request, set())
+    def get_indicator(request: Request, measureId: MeasureIdPath, lang: Lang = None) -> Response:
+        view, etag, cached, api_base = guarded(request, {"lang"})
         ind = _open_indicator(view, measureId)
         if cached:
             return cached
-        return _json(desc.describe(view, ind, api_base, show_authors=authors), validators(view.state, etag))
+        return _json(_labelled(desc.describe(view, ind, api_base, show_authors=authors, lang=parse_lang(lang)), parse_lang(lang)),
+                     validators(view.state, etag))
 
     @r.get("/indicators/{measureId}/versions", response_model=VersionList, summary="Beskrivningens versioner",
            responses={404: {"description": "No open indicator with this id"}})
@@ -193,18 +152,19 @@ def router(ctx: AppContext) -> APIRouter:
 
     @r.get("/indicators/{measureId}/submeasures", response_model=IndicatorPage, summary="Öppna delmått (kön)",
            responses={404: {"description": "No open indicator with this id"}})
-    def indicator_submeasures(request: Request, measureId: MeasureIdPath) -> Response:
-        view, etag, cached, api_base = guarded(request, set())
+    def indicator_submeasures(request: Request, measureId: MeasureIdPath, lang: Lang = None) -> Response:
+        view, etag, cached, api_base = guarded(request, {"lang"})
         ind = _open_indicator(view, measureId)
         if cached:
             return cached
         subs = [i for i in view.open_indicators() if i.parent_measure_id == ind.measure_id]
-        items = [desc.describe(view, i, api_base, show_authors=authors) for i in subs]
-        return _json({"count": len(items), "next": None, "nextCursor": None, "items": items}, validators(view.state, etag))
+        items = [_labelled(desc.describe(view, i, api_base, show_authors=authors, lang=parse_lang(lang)), parse_lang(lang)) for i in subs]
+        return _json({"count": len(items), "total": len(items), "next": None, "nextCursor": None, "items": items},
+                     validators(view.state, etag))
 
     # ---------------- results ----------------
     def result_filter(view: View, *, measureId, periodFrom, periodTo, hsaId, lan, kommun, sjukhus, riket,
-                      organisationType, includeSubunits, sex, updatedSince) -> tuple[results.ResultFilter, str]:
+                      organisationType, includeSubunits, sex, updatedSince, period=None) -> tuple[results.ResultFilter, str]:
         ids = measure_ids(measureId)
         for mid in ids:
             if mid not in view.by_measure:
@@ -240,22 +200,32 @@ def router(ctx: AppContext) -> APIRouter:
                             selected.add(c)
                             todo.append(c)
             org_ids = frozenset(selected)
+        last_n = result_query.parse_period(period)
+        if last_n is not None and (p_from or p_to):
+            raise bad_parameter("period", "period kan inte kombineras med periodFrom/periodTo.",
+                                "period cannot be combined with periodFrom/periodTo.")
+        periods = result_query.latest_periods(ctx.reader, tuple(chosen), last_n) if last_n is not None else None
         f = results.ResultFilter(
             indicator_ids=tuple(chosen), period_from=p_from, period_to=p_to, org_ids=org_ids,
             org_types=tuple(choices("organisationType", organisationType, ORG_TYPES)),
             updated_since=parse_timestamp("updatedSince", updatedSince),
+            periods=periods,
         )
+        # The chosen periods are part of the query a cursor continues: new data (a newer period) makes an old
+        # cursor a 400, never a page of another period.
         digest = filter_digest(ids=f.indicator_ids, pf=p_from, pt=p_to, orgs=sorted(org_ids) if org_ids is not None else None,
-                               types=f.org_types, since=f.updated_since)
+                               types=f.org_types, since=f.updated_since,
+                               periods=sorted(map(str, periods)) if periods is not None else None)
         return f, digest
 
     result_params = {"measureId", "periodFrom", "periodTo", "hsaId", "lan", "kommun", "sjukhus", "riket",
-                     "organisationType", "includeSubunits", "sex", "updatedSince"}
+                     "organisationType", "includeSubunits", "sex", "updatedSince", "period"}
 
     @r.get("/results", response_model=ResultPage, summary="Öppna resultat (JSON)",
            description="Approved results of open indicators. Periods lie fully inside [periodFrom, periodTo]. "
                        "Organisation filters combine with OR; `includeSubunits` adds everything below them. "
-                       "`updatedSince` switches to the change order (updatedAt, then id).")
+                       "`updatedSince` switches to the change order (updatedAt, then id). `total`: every matching row "
+                       "(one COUNT per page). `sort` ranks; `period=latest|last-N` picks the newest periods.")
     def get_results(
         request: Request,
         measureId: Annotated[list[str] | None, Query(description="Indicator id(s); default: every open indicator")] = None,
@@ -270,23 +240,31 @@ def router(ctx: AppContext) -> APIRouter:
         includeSubunits: Annotated[bool, Query(description="Also organisations below the ones selected")] = False,
         sex: Annotated[list[str] | None, Query(description="K, M, or T (results of indicators that are not sex sub-measures)")] = None,
         updatedSince: Annotated[str | None, Query(max_length=40, description="RFC 3339 timestamp: only values changed after it")] = None,
+        period: PeriodSpec = None,
+        sort: SortParam = None,
+        lang: Lang = None,
         limit: Limit = DEFAULT_LIMIT,
         cursor: Cursor = None,
     ) -> Response:
-        view, etag, cached, api_base = guarded(request, result_params | {"limit", "cursor"})
+        view, etag, cached, api_base = guarded(request, result_params | {"sort", "lang", "limit", "cursor"})
         if cached:
             return cached
         f, digest = result_filter(view, measureId=measureId, periodFrom=periodFrom, periodTo=periodTo, hsaId=hsaId, lan=lan,
                                   kommun=kommun, sjukhus=sjukhus, riket=riket, organisationType=organisationType,
-                                  includeSubunits=includeSubunits, sex=sex, updatedSince=updatedSince)
+                                  includeSubunits=includeSubunits, sex=sex, updatedSince=updatedSince, period=period)
+        order = result_query.parse_sort(sort, f) or f.order
         after = decode_cursor(cursor, digest)
-        if after is not None and after[0] != f.order:
+        if after is not None and after[0] != order:
             raise bad_parameter("cursor", "Ogiltig cursor.", "Invalid cursor.")
-        rows, last = results.page(ctx.engine, f, after=after[1] if after else None, limit=limit)
-        build = results.ItemBuilder(view)
+        if order in result_query.SORTS:
+            rows, last = result_query.sorted_page(ctx.reader, f, order, after=after[1] if after else None, limit=limit)
+        else:
+            rows, last = results.page(ctx.reader, f, after=after[1] if after else None, limit=limit)
+        build = results.ItemBuilder(view, parse_lang(lang))
         items = [build(row) for row in rows]
-        nxt = encode_cursor(f.order, last, digest) if last is not None else None
-        return _page_response(request, api_base, "/results", items, nxt, validators(view.state, etag))
+        nxt = encode_cursor(order, last, digest) if last is not None else None
+        total = result_query.total(ctx.reader, f)
+        return _page_response(request, api_base, "/results", items, nxt, validators(view.state, etag), total)
 
     @r.get("/results.csv", summary="Öppna resultat som CSV (VIS-format)",
            description="The same filters as /results, every matching row, streamed, in the VIS flat-file column layout "
@@ -307,55 +285,64 @@ def router(ctx: AppContext) -> APIRouter:
         includeSubunits: bool = False,
         sex: ListParam = None,
         updatedSince: Annotated[str | None, Query(max_length=40)] = None,
-        delimiter: Annotated[str, Query(pattern="^(comma|semicolon)$", description="comma (default) or semicolon")] = "comma",
+        period: PeriodSpec = None,
+        delimiter: Annotated[str | None, Query(pattern="^(comma|semicolon)$", description="comma (default) or semicolon")] = None,
+        excel: Annotated[bool, Query(description="For Excel: `;`, decimal comma, UTF-8 BOM, CRLF (not re-importable)")] = False,
     ) -> Response:
-        view, etag, cached, api_base = guarded(request, result_params | {"delimiter"})
+        view, etag, cached, api_base = guarded(request, result_params | {"delimiter", "excel"})
+        if cached:
+            return cached
+        if excel and delimiter is not None:
+            raise bad_parameter("delimiter", "excel=true bestämmer avgränsaren (;): utelämna delimiter.",
+                                "excel=true sets the delimiter (;): leave delimiter out.")
+        f, _ = result_filter(view, measureId=measureId, periodFrom=periodFrom, periodTo=periodTo, hsaId=hsaId, lan=lan,
+                             kommun=kommun, sjukhus=sjukhus, riket=riket, organisationType=organisationType,
+                             includeSubunits=includeSubunits, sex=sex, updatedSince=updatedSince, period=period)
+        headers = validators(view.state, etag)
+        headers["Content-Disposition"] = 'attachment; filename="resultat.csv"'
+        chunks = visfile.csv_chunks(results.stream(ctx.reader, f), view, delimiter=visfile.DELIMITERS[delimiter or "comma"],
+                                    excel=excel)
+        return StreamingResponse(chunks, media_type="text/csv; charset=utf-8; header=present", headers=headers)
+
+    @r.get("/results.xlsx", summary="Öppna resultat som Excel-fil (XLSX)",
+           description="The same filters as /results.csv, in the VIS column layout, numbers as numbers (counts as integers). "
+                       f"At most {xlsx.MAX_ROWS} rows (one sheet): more is a 400 asking for narrower filters.",
+           response_class=StreamingResponse,
+           responses={200: {"content": {xlsx.MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}}, "description": "XLSX file"}})
+    def get_results_xlsx(
+        request: Request,
+        measureId: Annotated[list[str] | None, Query()] = None,
+        periodFrom: DateParam = None,
+        periodTo: DateParam = None,
+        hsaId: ListParam = None,
+        lan: ListParam = None,
+        kommun: ListParam = None,
+        sjukhus: ListParam = None,
+        riket: bool = False,
+        organisationType: ListParam = None,
+        includeSubunits: bool = False,
+        sex: ListParam = None,
+        updatedSince: Annotated[str | None, Query(max_length=40)] = None,
+        period: PeriodSpec = None,
+    ) -> Response:
+        view, etag, cached, api_base = guarded(request, result_params)
         if cached:
             return cached
         f, _ = result_filter(view, measureId=measureId, periodFrom=periodFrom, periodTo=periodTo, hsaId=hsaId, lan=lan,
                              kommun=kommun, sjukhus=sjukhus, riket=riket, organisationType=organisationType,
-                             includeSubunits=includeSubunits, sex=sex, updatedSince=updatedSince)
+                             includeSubunits=includeSubunits, sex=sex, updatedSince=updatedSince, period=period)
+        if result_query.total(ctx.reader, f) > xlsx.MAX_ROWS:
+            raise bad_parameter("measureId", f"Fler än {xlsx.MAX_ROWS} rader ryms inte i ett kalkylblad: avgränsa frågan "
+                                "eller hämta CSV.", f"More than {xlsx.MAX_ROWS} rows do not fit in a sheet: narrow the query "
+                                "or fetch the CSV.")
         headers = validators(view.state, etag)
-        headers["Content-Disposition"] = 'attachment; filename="resultat.csv"'
-        chunks = visfile.csv_chunks(results.stream(ctx.engine, f), view, delimiter=visfile.DELIMITERS[delimiter])
-        return StreamingResponse(chunks, media_type="text/csv; charset=utf-8; header=present", headers=headers)
+        headers["Content-Disposition"] = 'attachment; filename="resultat.xlsx"'
+        build = visfile.VisRows(view).row
+        rows = (visfile.typed(line) for line in map(build, results.stream(ctx.reader, f)) if line is not None)
+        return StreamingResponse(xlsx.xlsx_chunks(visfile.COLUMNS, rows), media_type=xlsx.MEDIA_TYPE, headers=headers)
 
-    # ---------------- organisations ----------------
-    @r.get("/organisations", response_model=OrganisationPage, summary="Organisationer med öppna resultat",
-           description="The organisations that have open results, and the ones above them, with their identifiers.")
-    def get_organisations(
-        request: Request,
-        type: Annotated[list[str] | None, Query(description="Land, Lan, Kommun, Sjukhus, Vardenhet, Sjukvardsregion")] = None,
-        parentId: Annotated[str | None, Query(max_length=300, description="Only direct children of this organisation key")] = None,
-        limit: Limit = DEFAULT_LIMIT,
-        cursor: Cursor = None,
-    ) -> Response:
-        view, etag, cached, api_base = guarded(request, {"type", "parentId", "limit", "cursor"})
-        if cached:
-            return cached
-        types = choices("type", type, ORG_TYPES)
-        digest = filter_digest(types=types, parent=parentId)
-        after = decode_cursor(cursor, digest)
-        visible = view.visible_org_ids(ctx.engine)
-        orgs = sorted((view.orgs[i] for i in visible), key=lambda o: o.id)
-        if types:
-            orgs = [o for o in orgs if o.type in types]
-        if parentId is not None:
-            parent = next((o.id for o in view.orgs.values() if o.key == parentId and o.id in visible), None)
-            orgs = [o for o in orgs if parent is not None and o.parent_id == parent]
-        if after is not None:
-            last = after[1][0] if after[1] and isinstance(after[1][0], int) else None
-            if last is None:
-                raise bad_parameter("cursor", "Ogiltig cursor.", "Invalid cursor.")
-            orgs = [o for o in orgs if o.id > last]
-        page, rest = orgs[:limit], orgs[limit:]
-        items = []
-        for o in page:
-            entry = results.org_json(o, view)
-            entry["ancestors"] = [a.key for a in view.chain(o.id)[1:]]
-            items.append(entry)
-        nxt = encode_cursor("o", [page[-1].id], digest) if rest and page else None
-        return _page_response(request, api_base, "/organisations", items, nxt, validators(view.state, etag))
+    # ---------------- organisations (api_orgs.py) ----------------
+    api_orgs.add_routes(r, ctx, guarded, cursors, _page_response)
 
     # ---------------- change feed ----------------
     @r.get("/changes", response_model=ChangePage, summary="Ändringsflöde: revisioner och avpubliceringar",
@@ -376,9 +363,10 @@ def router(ctx: AppContext) -> APIRouter:
         types = choices("type", type, feed.EVENT_TYPES)
         digest = filter_digest(since=ts, types=types)
         after = decode_cursor(cursor, digest)
-        events = feed.events(ctx.engine, view, ts)
+        events = feed.events(ctx.reader, view, ts)
         if types:
             events = [e for e in events if e["type"] in types]
+        total = len(events)
         if after is not None:
             key = after[1]
             if len(key) != 2 or not all(isinstance(k, str) for k in key):
@@ -386,7 +374,29 @@ def router(ctx: AppContext) -> APIRouter:
             events = [e for e in events if (e["at"], e["id"]) > (key[0], key[1])]
         page, rest = events[:limit], events[limit:]
         nxt = encode_cursor("c", [page[-1]["at"], page[-1]["id"]], digest) if rest and page else None
-        return _page_response(request, api_base, "/changes", page, nxt, validators(view.state, etag))
+        return _page_response(request, api_base, "/changes", page, nxt, validators(view.state, etag), total)
+
+    # ---------------- removals (issue #15: a sync that misses nothing; the recipe is in docs/opendata.md) ----------
+    @r.get("/results/removed", response_model=removals.RemovalPage, summary="Borttagna resultat (tombstones)",
+           description="Keys of values that stopped being public after `since` (de-published, closed, removed by a "
+                       "newer file), oldest first. With `/results?updatedSince=` a mirror stays exact.")
+    def get_removed(
+        request: Request,
+        since: Annotated[str | None, Query(max_length=40, description="RFC 3339 timestamp; default: from the start")] = None,
+        limit: Limit = DEFAULT_LIMIT,
+        cursor: Cursor = None,
+    ) -> Response:
+        view, etag, cached, api_base = guarded(request, {"since", "limit", "cursor"})
+        if cached:
+            return cached
+        ts = parse_timestamp("since", since)
+        digest = filter_digest(removed=True, since=ts)
+        after = decode_cursor(cursor, digest)
+        if after is not None and after[0] != "r":
+            raise bad_parameter("cursor", "Ogiltig cursor.", "Invalid cursor.")
+        items, last, total = removals.page(ctx.reader, view, ts, after[1] if after else None, limit)
+        nxt = encode_cursor("r", last, digest) if last is not None else None
+        return _page_response(request, api_base, "/results/removed", items, nxt, validators(view.state, etag), total)
 
     return r
 

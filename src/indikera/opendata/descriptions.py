@@ -13,6 +13,7 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
+from ..catalog.localize import in_language, localized, wants_english
 from ..catalog.model import TEXT_KEYS, Description
 from .params import iso
 from .state import IndicatorRow, View
@@ -46,7 +47,7 @@ def _latest(view: View, ind: IndicatorRow) -> Description | None:
     return stored.description if stored else None
 
 
-PERSONAL_KEYS = ("authors",)  # names and HSA-ids of people: personal data, shown only when configured
+PERSONAL_KEYS = ("authors", "reviewer")  # names and HSA-ids of people: personal data, shown only when configured
 
 
 def open_document(document: dict[str, Any] | None, show_authors: bool = False) -> dict[str, Any] | None:
@@ -57,9 +58,17 @@ def open_document(document: dict[str, Any] | None, show_authors: bool = False) -
     return {k: v for k, v in document.items() if k not in PERSONAL_KEYS}
 
 
-def describe(view: View, ind: IndicatorRow, base: str, *, show_authors: bool = False) -> dict[str, Any]:
+def text_languages(d: Description | None, lang: str | None) -> dict[str, str]:
+    """The language each shown text is really in (``en`` where English is written and asked for, else ``sv``)."""
+    return {path: t["lang"] for path, t in localized(d, lang).items()} if d else {}
+
+
+def describe(view: View, ind: IndicatorRow, base: str, *, show_authors: bool = False, lang: str | None = None) -> dict[str, Any]:
     latest = view.latest_description(ind.measure_id)
     d = latest.description if latest else None
+    languages = text_languages(d, lang)
+    if d is not None:
+        d = in_language(d, lang)  # English texts where written and asked for; the Swedish elsewhere
     parent_open = ind.parent_measure_id if ind.parent_measure_id in view.by_measure else None
     subs = sorted(
         (view.indicators[i] for i in view.open_ids if view.indicators[i].parent_measure_id == ind.measure_id),
@@ -69,7 +78,7 @@ def describe(view: View, ind: IndicatorRow, base: str, *, show_authors: bool = F
         "measureId": ind.measure_id,
         "version": ind.version,
         "descriptionVersion": d.version_text if d else None,
-        "title": ind.title,
+        "title": d.title if d is not None and languages.get("title") == "en" else ind.title,
         "shortTitle": (d.short_title or None) if d else None,
         "description": (d.description or None) if d else None,
         "purpose": (d.purpose or None) if d else None,
@@ -87,6 +96,8 @@ def describe(view: View, ind: IndicatorRow, base: str, *, show_authors: bool = F
         "descriptionUpdatedAt": iso(latest.created_at) if latest else None,
         "openSince": iso(view.opened_at.get(ind.id)),
         "document": open_document(latest.document, show_authors) if latest else None,
+        "textLanguage": _overall(languages, lang),
+        "textLanguages": languages,
         "links": {
             "self": f"{base}/indicators/{ind.measure_id}",
             "results": f"{base}/results?measureId={ind.measure_id}",
@@ -94,6 +105,14 @@ def describe(view: View, ind: IndicatorRow, base: str, *, show_authors: bool = F
         },
     }
     return out
+
+
+def _overall(languages: dict[str, str], lang: str | None) -> str:
+    """``en`` when every shown text is English, ``sv`` when none is (or Swedish was asked for), else ``mixed``."""
+    found = set(languages.values())
+    if not wants_english(lang) or found <= {"sv"}:
+        return "sv"
+    return "en" if found == {"en"} else "mixed"
 
 
 def changed_at(view: View, ind: IndicatorRow) -> datetime | None:

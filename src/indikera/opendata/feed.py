@@ -19,7 +19,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.sql import visitors
 
 from ..publish.visibility import PUBLIC, visible_measurements
@@ -113,19 +113,24 @@ def events_on(conn: Connection, view: View, since: datetime | None) -> list[dict
             at = as_utc(b.depublished_at)
             if since is not None and at <= since:
                 continue
-            ids = conn.execute(select(measurements.c.indicator_id).where(measurements.c.batch_id == b.id).distinct()).scalars().all()
+            # Its values, and from the history the ones it corrected (back to their old values: publish.timeline).
+            ids = set(conn.execute(select(measurements.c.indicator_id).where(measurements.c.batch_id == b.id).distinct()).scalars())
+            ids |= set(conn.execute(select(measurement_history.c.indicator_id).where(measurement_history.c.batch_id == b.id).distinct()).scalars())
             names = sorted(view.indicators[i].measure_id for i in ids if i in view.indicators and _was_open(opened, view, i, at))
             if names:
                 out.append({"id": f"batch-{b.id}-depublished", "type": "results-depublished", "at": iso(at),
                             "batchId": b.id, "measureIds": names})
     # New description versions of open indicators.
+    # Only published versions (issue #16: drafts are staff-only), at the time they were published.
+    published_at = func.coalesce(indicator_descriptions.c.published_at, indicator_descriptions.c.created_at)
     dq = select(indicator_descriptions.c.id, indicator_descriptions.c.measure_id, indicator_descriptions.c.version_major,
-                indicator_descriptions.c.version_minor, indicator_descriptions.c.created_at
-                ).where(indicator_descriptions.c.measure_id.in_(list(view.by_measure)))
+                indicator_descriptions.c.version_minor, published_at.label("at")
+                ).where(indicator_descriptions.c.measure_id.in_(list(view.by_measure)),
+                        indicator_descriptions.c.status.in_(("published", "superseded")))
     if since is not None:
-        dq = dq.where(indicator_descriptions.c.created_at > since)
+        dq = dq.where(published_at > since)
     for d in conn.execute(dq):
-        out.append({"id": f"description-{d.id}", "type": "description-updated", "at": iso(as_utc(d.created_at)),
+        out.append({"id": f"description-{d.id}", "type": "description-updated", "at": iso(as_utc(d.at)),
                     "measureId": d.measure_id, "descriptionVersion": f"{d.version_major}.{d.version_minor}"})
     out.sort(key=lambda e: (e["at"], e["id"]))
     return out

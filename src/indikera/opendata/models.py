@@ -15,6 +15,7 @@ class OrganisationId(BaseModel):
 class Organisation(BaseModel):
     id: str = Field(description="Stable key: hsa:<HSA-id> or oid:<root>:<extension>")
     type: str = Field(description="Land, Lan, Kommun, Sjukhus, Vardenhet or Sjukvardsregion")
+    typeLabel: str = Field(description="The type's label in the language asked for (lang)")
     name: str
     hsaId: str | None
     organisationId: OrganisationId | None
@@ -97,6 +98,11 @@ class Indicator(BaseModel):
     openSince: str | None
     document: dict[str, Any] | None = Field(description="The full catalogue description, when there is one")
     links: dict[str, str]
+    labels: dict[str, Any] = Field(description="Labels of the codes (unitType, frequency, levels, …) in the language asked for")
+    textLanguage: str = Field(description="Language of the texts shown: sv, en (every text in English) or mixed "
+                                          "(lang=en where only some texts are translated; see textLanguages)")
+    textLanguages: dict[str, str] = Field(default_factory=dict,
+                                          description="Per text field (title, texts.coverage, …): sv or en, the language it is in")
 
 
 class DescriptionVersion(BaseModel):
@@ -107,6 +113,7 @@ class DescriptionVersion(BaseModel):
 
 class Page(BaseModel):
     count: int = Field(description="Items on this page")
+    total: int = Field(description="Items matching the query on all pages together (for /results: one COUNT)")
     next: str | None = Field(description="URL of the next page; null on the last page")
     nextCursor: str | None
 

@@ -11,6 +11,7 @@ from fastapi.openapi.utils import get_openapi
 from starlette.responses import Response
 from starlette.routing import Route
 
+from . import openapi_strict
 from .conditional import etag_matches
 from .problems import PROBLEM_MEDIA_TYPE, Problem
 
@@ -30,6 +31,7 @@ def install(api: FastAPI) -> None:
         components.pop("HTTPValidationError", None)
         components.pop("ValidationError", None)
         components["Problem"] = Problem.model_json_schema()
+        openapi_strict.tighten(schema)  # the server's constraints on each parameter, stated (issue #15)
         for ops in schema.get("paths", {}).values():
             for op in ops.values():
                 responses = op.setdefault("responses", {})

@@ -12,6 +12,7 @@ from typing import Any
 from .problems import bad_parameter
 
 MAX_LIST = 200  # values of one list parameter
+DEFAULT_LIMIT, MAX_LIMIT = 1000, 10_000  # items per page
 MAX_VALUE_LEN = 200
 _ISO_DATE = re.compile(r"^(\d{4})-?(\d{2})-?(\d{2})$")
 _MEASURE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")

@@ -2,7 +2,7 @@
 
 Only approved, open values are ever read: every query starts from ``visible_measurements(conn, PUBLIC, …)``.
 Two stable orderings: the natural key (indicator, period, organisation, stratum: the table's unique key, so
-the order is total and index-backed) and, for the change feed (``updatedSince``), (updated_at, id).
+the order is total and index-backed) and, for the change feed (``updatedSince``), (visible_since, id): the time a value became public as it is.
 """
 
 from __future__ import annotations
@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, Select, select, tuple_
+from sqlalchemy import ColumnElement, Connection, Engine, Select, false, select, tuple_
 
 from ..publish.visibility import PUBLIC, visible_measurements
 from ..store.named_rows import maker, row_type
 from ..store.tables import measurements, organisations
+from .labels import label
 from .params import as_utc, bad_parameter, iso
 from .state import Org, View
 
@@ -26,7 +27,7 @@ COLUMNS = [
     M.id, M.indicator_id, M.version, M.period_start, M.period_end, M.organisation_id, M.stratum, M.kind, M.rate,
     M.numerator, M.denominator, M.value, M.population, M.cohort, M.reason_code, M.ci_low, M.ci_high,
     M.standard_deviation, M.coverage, M.exclusions, M.reference_interval, M.first_encounter, M.last_encounter,
-    M.source_system_id, M.updated_at,
+    M.source_system_id, M.updated_at, M.visible_since,
 ]
 ResultRow = row_type("ResultRow", COLUMNS)  # what page() and stream() yield: fields named like COLUMNS
 _row = maker(ResultRow)
@@ -40,6 +41,7 @@ class ResultFilter:
     org_ids: frozenset[int] | None = None  # None: any organisation
     org_types: tuple[str, ...] = ()
     updated_since: datetime | None = None
+    periods: frozenset[tuple[int, date, date]] | None = None  # period=latest/last-N: (indicator, start, end) chosen
 
     @property
     def order(self) -> str:
@@ -57,13 +59,15 @@ def where(conn: Connection, f: ResultFilter) -> list[ColumnElement[bool]]:
     if f.org_types:
         clauses.append(M.organisation_id.in_(select(organisations.c.id).where(organisations.c.type.in_(f.org_types))))
     if f.updated_since is not None:
-        clauses.append(M.updated_at > f.updated_since)
+        clauses.append(M.visible_since > f.updated_since)  # publication time, not import time (issue #15)
+    if f.periods is not None:  # result_query.latest_periods; empty: nothing matches
+        clauses.append(tuple_(M.indicator_id, M.period_start, M.period_end).in_(sorted(f.periods)) if f.periods else false())
     return clauses
 
 
 def _key_of(row: Any, order: str) -> list[Any]:
     if order == UPDATED:
-        return [iso(row.updated_at), row.id]
+        return [iso(row.visible_since), row.id]
     return [row.indicator_id, row.period_start.isoformat(), row.period_end.isoformat(), row.organisation_id, row.stratum]
 
 
@@ -76,7 +80,7 @@ def _after(order: str, key: list[Any]) -> ColumnElement[bool]:
             ts = as_utc(datetime.fromisoformat(str(ts_text).replace("Z", "+00:00")))
             if not isinstance(last_id, int):
                 raise bad
-            return tuple_(M.updated_at, M.id) > tuple_(ts, last_id)
+            return tuple_(M.visible_since, M.id) > tuple_(ts, last_id)
         if order == NATURAL:
             ind, start, end, org, stratum = key
             if not (isinstance(ind, int) and isinstance(org, int) and isinstance(stratum, str)):
@@ -93,7 +97,7 @@ def query(conn: Connection, f: ResultFilter, *, after: list[Any] | None, limit: 
     if after is not None:
         q = q.where(_after(f.order, after))
     if f.order == UPDATED:
-        q = q.order_by(M.updated_at, M.id)
+        q = q.order_by(M.visible_since, M.id)
     else:
         q = q.order_by(M.indicator_id, M.period_start, M.period_end, M.organisation_id, M.stratum)
     return q.limit(limit)
@@ -123,11 +127,12 @@ def stream(engine: Engine, f: ResultFilter, *, chunk: int = 2000) -> Iterator[An
         after = _key_of(rows[-1], f.order)
 
 
-def org_json(org: Org, view: View) -> dict[str, Any]:
+def org_json(org: Org, view: View, lang: str = "sv") -> dict[str, Any]:
     parent = view.orgs.get(org.parent_id) if org.parent_id is not None else None
     return {
         "id": org.key,
         "type": org.type,
+        "typeLabel": label("organisationType", org.type, lang),
         "name": org.name,
         "hsaId": org.hsa_id,
         "organisationId": {"root": org.org_root, "extension": org.org_extension} if org.org_root else None,
@@ -143,8 +148,9 @@ def _count(value: float | None) -> int | float | None:
 class ItemBuilder:
     """Builds result items fast: organisations, indicators, sources and dates are rendered once per request."""
 
-    def __init__(self, view: View) -> None:
+    def __init__(self, view: View, lang: str = "sv") -> None:
         self.view = view
+        self.lang = lang
         self._orgs: dict[int, dict[str, Any]] = {}
         self._dates: dict[Any, str] = {}
         self._sources: dict[int, dict[str, str] | None] = {}
@@ -163,12 +169,13 @@ class ItemBuilder:
         organisation_id, source_system_id, ci_low = row.organisation_id, row.source_system_id, row.ci_low
         org = self._orgs.get(organisation_id)
         if org is None:
-            org = self._orgs[organisation_id] = org_json(view.orgs[organisation_id], view)
+            org = self._orgs[organisation_id] = org_json(view.orgs[organisation_id], view, self.lang)
         src = self._sources.get(source_system_id, False)
         if src is False:
             s = view.sources.get(source_system_id)
             src = self._sources[source_system_id] = {"root": s[0], "id": s[1], "name": s[2]} if s else None
-        updated = row.updated_at
+        # When this value became public as it is (approval, opening, correction): what updatedSince filters on.
+        updated = row.visible_since or row.updated_at
         return {
             "measureId": view.indicators[row.indicator_id].measure_id,
             "version": row.version,

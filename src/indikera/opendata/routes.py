@@ -18,7 +18,8 @@ from .. import __version__
 from ..context import AppContext
 from ..domain.errors import IndikeraError
 from ..http_problems import PROBLEM_MEDIA_TYPE, problem_body
-from . import docs_ui, openapi_doc, origin, problems, view_cache
+from . import dcat_terms, docs_ui, openapi_doc, origin, problems, view_cache
+from .dataset_stats import dataset_stats
 from .api import router
 from .conditional import etag_for, not_modified, validators
 
@@ -119,9 +120,9 @@ def mount(app: FastAPI, ctx: AppContext) -> None:
     """Add this area's routes and middleware to ``app``."""
     api = build_api(ctx)
     s = ctx.settings
-    settings_digest = hashlib.sha256(repr((s.base_url, s.publisher_name, s.publisher_org_number, s.publisher_uri,
-                                           s.contact_email, s.licence_uri, s.language, s.opendata_show_authors,
-                                           __version__)).encode()).hexdigest()
+    dcat_terms.check(s)  # a bad publisher type or telephone stops start-up, not the harvester's visit
+    # Every setting may show in the catalogue (publisher, contact, texts): all of them (secrets masked by repr)
+    settings_digest = hashlib.sha256(repr((s, __version__)).encode()).hexdigest()
 
     @app.api_route("/datasets/dcat", methods=["GET", "HEAD"], include_in_schema=False)
     def dcat_catalogue(request: Request) -> Response:
@@ -144,13 +145,13 @@ def mount(app: FastAPI, ctx: AppContext) -> None:
                     "The catalogue is available as application/rdf+xml, text/turtle and application/ld+json.",
                     headers={**CORS_HEADERS, "Vary": "Accept"})
         base = origin.base_url(s, request)  # the IRIs follow the server unless base_url is configured
-        view = view_cache.current(ctx.engine, ctx.caches.opendata)
+        view = view_cache.current(ctx.reader, ctx.caches.opendata)
         etag = etag_for(view.state, request, media, settings_digest, base)
         cached = not_modified(request, view.state, etag, vary="Accept")
         if cached:
             cached.headers.update(CORS_HEADERS)
             return cached
-        body = dcat.serialize(dcat.build(view, s, base), media)
+        body = dcat.serialize(dcat.build(view, s, base, dataset_stats(ctx.reader, view)), media)
         headers = {**validators(view.state, etag), **CORS_HEADERS, "Vary": "Accept"}
         return Response(body, media_type=f"{media}; charset=utf-8" if media != "application/ld+json" else media, headers=headers)
 

@@ -106,9 +106,34 @@ class VisRows:
         ]
 
 
-def csv_chunks(rows: Iterable[Any], view: View, *, delimiter: str = ",", rows_per_chunk: int = 1000) -> Iterator[bytes]:
-    """The CSV file as encoded chunks: header first, then ``rows_per_chunk`` rows at a time."""
+# Number columns (Version, Rate … ReferenceIntervalValue): typed in XLSX, decimal comma in the Excel CSV
+NUMBER_COLUMNS = (_INDEX["Version"], *range(_INDEX["Rate"], _INDEX["ReferenceIntervalValue"] + 1))
+
+
+def typed(cells: list[str]) -> list[Any]:
+    """A VIS row with its number cells as numbers (counts as int), for XLSX."""
+    out: list[Any] = list(cells)
+    for i in NUMBER_COLUMNS:
+        text = cells[i]
+        out[i] = None if text == "" else int(text) if text.lstrip("-").isdigit() else float(text)
+    return out
+
+
+def _decimal_comma(cells: list[str]) -> list[str]:
+    for i in NUMBER_COLUMNS:
+        cells[i] = cells[i].replace(".", ",")
+    return cells
+
+
+def csv_chunks(rows: Iterable[Any], view: View, *, delimiter: str = ",", rows_per_chunk: int = 1000,
+               excel: bool = False) -> Iterator[bytes]:
+    """The CSV file as encoded chunks: header first, then ``rows_per_chunk`` rows at a time. ``excel``: the
+    form a Swedish Excel opens by double-click — ``;``, decimal comma, a UTF-8 BOM (CRLF as always); it is
+    not the VIS flat file any more (the importer wants decimal points)."""
     buf = io.StringIO()
+    if excel:
+        delimiter = ";"
+        buf.write("\ufeff")
     writer = csv.writer(buf, delimiter=delimiter, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     n = 0
@@ -117,7 +142,7 @@ def csv_chunks(rows: Iterable[Any], view: View, *, delimiter: str = ",", rows_pe
         line = build(row)
         if line is None:
             continue
-        writer.writerow(line)
+        writer.writerow(_decimal_comma(line) if excel else line)
         n += 1
         if n % rows_per_chunk == 0:
             yield buf.getvalue().encode("utf-8")

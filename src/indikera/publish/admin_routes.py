@@ -28,7 +28,7 @@ from ..catalog import store as catalog_store
 from ..context import AppContext
 from ..domain.errors import IndikeraError
 from ..store.repositories import iso_utc
-from . import control
+from . import control, review_routes
 from .states import PublishError, Transition
 
 PREFIX = "/admin/api/v1"
@@ -154,7 +154,7 @@ def build(ctx: AppContext) -> FastAPI:
         return {**_status(status), "description": jsonformat.to_dict(d) if d else None,
                 "findings": [f.as_dict() for f in findings],
                 "versions": [{"version": f"{v.version[0]}.{v.version[1]}", "createdBy": v.created_by,
-                              "createdAt": iso_utc(v.created_at)} for v in versions],
+                              "createdAt": iso_utc(v.created_at), "status": v.status} for v in versions],
                 "log": log}
 
     @api.put("/indicators/{measure_id}/publication", response_model=TransitionOut,
@@ -189,16 +189,19 @@ def build(ctx: AppContext) -> FastAPI:
         return {"ok": errors == 0, "errors": errors, "warnings": len(findings) - errors, "findings": [f.as_dict() for f in findings]}
 
     @api.post("/catalogue", summary="Import a catalogue file (all or nothing)", openapi_extra=_catalogue_body())
-    async def import_catalogue(request: Request, admin: Admin = Admin_):
+    async def import_catalogue(request: Request, admin: Admin = Admin_,
+                               reason: str | None = Query(None, max_length=2000, description="Why (recorded with the new draft versions)")):
         text = await _body(request, jsonformat.MAX_BYTES)
-        result = await run_in_threadpool(catalog_store.import_text, ctx.engine, text, f"{admin.method}:{admin.name}",
-                                         admin_audit.record_call)  # audited in the import's transaction
+        result = await run_in_threadpool(lambda: catalog_store.import_text(  # new versions are drafts (review_routes)
+            ctx.engine, text, f"{admin.method}:{admin.name}", admin_audit.record_call, reason=reason))  # audited in its transaction
         body = {"ok": result.ok, "added": result.added, "unchanged": result.unchanged,
                 "findings": [f.as_dict() for f in result.findings]}
         if result.ok:
             return JSONResponse(body)
         errors = sum(1 for f in result.findings if f.is_error)
         return http_problems.error_response(request, 422, IndikeraError("CATALOGUE_INVALID", n=errors), extensions=body)
+
+    review_routes.add_routes(api, ctx, write, MeasureId)  # description review: versions, diff, due, transitions
 
     # ---------------------------------------------------------------- batches and log
     @api.get("/batches", summary="Import batches with their approval status")
@@ -210,7 +213,8 @@ def build(ctx: AppContext) -> FastAPI:
     def approve(batch_id: int = Path(ge=1, le=2**62), body: OptionalReason | None = None, admin: Admin = Admin_) -> dict[str, Any]:
         reason = (body or OptionalReason()).reason
         actor = f"{admin.method}:{admin.name}"
-        return _t(write(lambda conn: control.approve_batch(conn, batch_id, actor=actor, reason=reason)))
+        return _t(write(lambda conn: control.approve_batch(conn, batch_id, actor=actor, reason=reason,
+                                                            default_threshold=ctx.settings.default_display_threshold)))
 
     @api.post("/batches/{batch_id}/depublish", response_model=TransitionOut, summary="De-publish a batch from every channel")
     def depublish_batch(body: Reason, batch_id: int = Path(ge=1, le=2**62), admin: Admin = Admin_) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from ..catalog.cli import JsonOpt, engine_for, print_findings
 from ..cli_support import ByOption as ByOpt
 from ..cli_support import ConfigOption as ConfigOpt
 from ..cli_support import DbOption as DbOpt
-from ..cli_support import actor_of, fail
+from ..cli_support import actor_of, fail, migrated_engine
 from ..store.repositories import iso_utc
 
 out = Console()
@@ -210,10 +210,11 @@ def approve_batch_cmd(
     """Godkänn en inläst batch så att dess värden syns där indikatorn är publicerad. (Approve a batch.)"""
     from . import control
 
-    engine = engine_for(db, config)
+    settings, engine = migrated_engine(db, config)
     actor = actor_of(by)
     _change(engine, "import.approve", actor, {"batch": batch, "reason": reason},
-            lambda conn: control.approve_batch(conn, batch, actor=actor, reason=reason))
+            lambda conn: control.approve_batch(conn, batch, actor=actor, reason=reason,
+                                               default_threshold=settings.default_display_threshold))
 
 
 def depublish_batch_cmd(

@@ -13,12 +13,14 @@ from datetime import date, datetime
 from sqlalchemy import Connection, and_, func, insert, select, update
 
 from ..catalog.store import check_stored, latest_descriptions, validate_stored
+from ..domain.disclosure import describe
 from ..domain.errors import DomainError
+from ..ingest.batch_audit import audit_batch
 from ..domain.periods import Period
 from ..store.catalog_tables import publication_log, publication_rules
-from ..store.repositories import iso_utc, utcnow
-from ..store.tables import batches, indicators
-from . import states
+from ..store.repositories import iso_utc
+from ..store.tables import batches, indicators, measurements
+from . import states, timeline
 from .states import BatchState, IndicatorState, PublishError, Transition
 from .visibility import Level
 
@@ -149,7 +151,8 @@ def set_level(conn: Connection, measure_id: str, level: Level | str, *, actor: s
         t = Transition(states.INHERITED, level.value, t.action)
     if not t.changed:
         return t
-    now = utcnow()
+    now = timeline.clock(conn)
+    shown = timeline.public_rows(conn, [iid])
     values = dict(level=level.value, changed_by=actor, changed_at=now, reason=reason)
     if existing is None:
         conn.execute(insert(publication_rules).values(
@@ -159,6 +162,9 @@ def set_level(conn: Connection, measure_id: str, level: Level | str, *, actor: s
     before = wide_state if t.before == states.INHERITED else IndicatorState(t.before)
     _log(conn, actor=actor, action=t.action, reason=reason, before=before.level.value,
          after=level.value, iid=iid, period=period, at=now)
+    # Opening stamps the values it shows; restricting or closing tombstones the ones it hides (issue #15).
+    timeline.settle(conn, shown, timeline.public_rows(conn, [iid]), now,
+                    "restricted" if level is Level.RESTRICTED else "closed")
     return t
 
 
@@ -171,7 +177,8 @@ def depublish_indicator(conn: Connection, measure_id: str, *, actor: str, reason
     visible = [r for r in rules if r.level is not Level.UNPUBLISHED]
     if not visible:
         return Transition(current.value, current.value, "depublish")
-    now = utcnow()
+    now = timeline.clock(conn)
+    shown = timeline.public_rows(conn, [iid])
     values = dict(level=Level.UNPUBLISHED.value, changed_by=actor, changed_at=now, reason=reason)
     wide = next((r for r in rules if r.period_start is None), None)
     if wide is None:
@@ -184,6 +191,7 @@ def depublish_indicator(conn: Connection, measure_id: str, *, actor: str, reason
     # The indicator-wide row goes last: the latest log row decides the derived state "depublished".
     _log(conn, actor=actor, action="depublish", reason=reason, before=wide.level.value if wide else Level.UNPUBLISHED.value,
          after=Level.UNPUBLISHED.value, iid=iid, at=now)
+    timeline.settle(conn, shown, {}, now, "depublished")
     return Transition(current.value, IndicatorState.DEPUBLISHED.value, "depublish")
 
 
@@ -194,26 +202,45 @@ def _batch(conn: Connection, batch_id: int):
     return row
 
 
-def approve_batch(conn: Connection, batch_id: int, *, actor: str, reason: str) -> Transition:
-    """Approve a batch: its values become visible wherever their indicators are published."""
+def _disclosure_check(conn: Connection, batch_id: int, default_threshold: int) -> None:
+    """The disclosure audit again, against what is published now (``ingest.batch_audit``): refuse if a masked
+    value of the batch's indicator families and years is pinned down too far (docs/import.md)."""
+    failures = audit_batch(conn, batch_id, default_threshold).failures
+    if failures:
+        shown = "; ".join(describe(i) for i in failures[:5]) + (f" (+{len(failures) - 5})" if len(failures) > 5 else "")
+        raise PublishError("BATCH_DISCLOSURE", key=batch_id, cells=shown)
+
+
+def approve_batch(conn: Connection, batch_id: int, *, actor: str, reason: str, default_threshold: int = 5) -> Transition:
+    """Approve a batch: its values become visible wherever their indicators are published, and its corrections
+    of approved values replace them in the same transaction (``timeline.apply_pending``: no gap, issue #16)."""
     reason = states.check_reason(reason)
     row = _batch(conn, batch_id)
     t = states.approve(BatchState(row.status))
     if t.changed:
-        now = utcnow()
+        now = timeline.clock(conn)
         conn.execute(update(batches).where(batches.c.id == batch_id).values(status="approved", approved_by=actor, approved_at=now))
+        timeline.apply_pending(conn, batch_id, now)
+        # Audited as it will be published: after its corrections are swapped in. A refusal raises, and the
+        # caller's transaction takes the approval back with it.
+        _disclosure_check(conn, batch_id, default_threshold)
         _log(conn, actor=actor, action=t.action, reason=reason, before=t.before, after=t.after, batch_id=batch_id, at=now)
     return t
 
 
 def depublish_batch(conn: Connection, batch_id: int, *, actor: str, reason: str) -> Transition:
-    """Take every value the batch wrote out of every channel at once."""
+    """Take every value the batch wrote out of every channel at once. What an approved batch changed or removed
+    comes back as it was before (``timeline.revert``); what it added is gone, with a tombstone."""
     reason = states.check_reason(reason)
     row = _batch(conn, batch_id)
     t = states.depublish_batch(BatchState(row.status))
     if t.changed:
-        now = utcnow()
+        now = timeline.clock(conn)
+        shown = timeline.public_rows(conn, None, measurements.c.batch_id == batch_id)
+        restored = timeline.revert(conn, batch_id, now) if row.status == "approved" else []
         conn.execute(update(batches).where(batches.c.id == batch_id).values(status="depublished", depublished_by=actor, depublished_at=now))
+        timeline.settle(conn, shown, timeline.public_rows_by_id(conn, [v[0] for v in shown.values()] + restored), now,
+                        "depublished")
         _log(conn, actor=actor, action=t.action, reason=reason, before=t.before, after=t.after, batch_id=batch_id, at=now)
     return t
 
@@ -228,9 +255,9 @@ def indicator_status(conn: Connection, measure_id: str) -> IndicatorStatus:
 
 
 def all_statuses(conn: Connection) -> list[IndicatorStatus]:
-    described = latest_descriptions(conn)
+    described = latest_descriptions(conn, published=True)  # what publication needs: the reviewed, published version
     errors: dict[str, int] = {}
-    for f in validate_stored(conn):
+    for f in validate_stored(conn, published=True):
         if f.is_error and f.measure_id:
             errors[f.measure_id] = errors.get(f.measure_id, 0) + 1
     rules: dict[int, list[Rule]] = {}

@@ -122,11 +122,15 @@ measurements = Table(
     # alone, so a checksum-only answer never builds the measurements (see contracts.checksum).
     Column("content_hash", String(64), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # When the value, as it is now, became visible to the public (approval, opening, correction): the open
+    # data's updatedAt/updatedSince (migration 0008, publish.timeline). Null until its batch is approved.
+    Column("visible_since", DateTime(timezone=True)),
     UniqueConstraint("indicator_id", "period_start", "period_end", "organisation_id", "stratum"),
     CheckConstraint("kind IN ('proportion','continuous','cohort','missing')", name="kind"),
     # Covers the producer's query (ids + enclosed period) and the checksum (index-only on PostgreSQL).
     Index("ix_measurements_batch_id", "batch_id"),
     Index("ix_measurements_updated_at", "updated_at"),
+    Index("ix_measurements_visible_since", "visible_since", "id"),
 )
 
 # Every add/change/remove of a measurement, with the values before and after (JSON snapshots).
@@ -146,6 +150,46 @@ measurement_history = Table(
     Column("recorded_at", DateTime(timezone=True), nullable=False),
     Index("ix_measurement_history_batch_id", "batch_id"),
     Index("ix_measurement_history_recorded_at", "recorded_at"),
+)
+
+# An import's change or removal of a value that is already approved waits here until its batch is approved
+# (issue #16: no gap while a correction waits); the value columns are the new row's (migration 0008).
+pending_changes = Table(
+    "pending_changes",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("batch_id", Id, ForeignKey("batches.id"), nullable=False),
+    Column("measurement_id", Id, nullable=False),
+    Column("operation", String(10), nullable=False),  # change | remove
+    Column("version", Integer),
+    Column("kind", String(20)),
+    *(Column(c, Float) for c in ("rate", "numerator", "denominator", "value", "population", "cohort")),
+    Column("reason_code", String(3)),
+    *(Column(c, Float) for c in ("ci_low", "ci_high", "standard_deviation", "coverage", "exclusions", "reference_interval")),
+    Column("first_encounter", Date),
+    Column("last_encounter", Date),
+    Column("source_system_id", Id),
+    Column("content_hash", String(64)),
+    Column("updated_at", DateTime(timezone=True)),
+    CheckConstraint("operation IN ('change','remove')", name="operation"),
+    UniqueConstraint("measurement_id", "batch_id"),
+    Index("ix_pending_changes_batch_id", "batch_id"),
+)
+
+# Tombstones: the open-data key of every value that stopped being public, when and why (depublished | closed |
+# restricted | removed), written with the action; ``/api/v1/results/removed`` lists them (migration 0008).
+result_removals = Table(
+    "result_removals",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("indicator_id", Id, ForeignKey("indicators.id"), nullable=False),
+    Column("period_start", Date, nullable=False),
+    Column("period_end", Date, nullable=False),
+    Column("organisation_id", Id, ForeignKey("organisations.id"), nullable=False),
+    Column("stratum", String(30), nullable=False, server_default=""),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("reason", String(20), nullable=False),
+    Index("ix_result_removals_at", "at", "id"),
 )
 
 # Per-database settings that must survive restarts (e.g. the demo marker).

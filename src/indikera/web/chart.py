@@ -47,6 +47,7 @@ class Point:
     high: float | None = None
     reference: bool = False  # Riket: drawn bold, and as a vertical reference line
     text: str = ""  # the value as read aloud / shown at the row's end
+    name: str | None = None  # the full name when ``label`` is shortened to fit
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,13 @@ class Row:
     x_high: float | None
     reference: bool
     text: str
+    name: str = ""  # the full name, for the row's <title>
+
+
+@dataclass(frozen=True)
+class TargetLine:
+    x: float
+    label: str
 
 
 @dataclass(frozen=True)
@@ -79,6 +87,7 @@ class Chart:
     rows: list[Row]
     reference_x: float | None
     layout: Layout = WIDE
+    targets: tuple[TargetLine, ...] = ()
 
 
 def nice_step(span: float, target_ticks: int = 5) -> float:
@@ -95,8 +104,8 @@ def nice_step(span: float, target_ticks: int = 5) -> float:
     return 10 * magnitude  # pragma: no cover - the loop always returns
 
 
-def domain(points: list[Point], proportion: bool) -> tuple[float, float]:
-    values = [v for p in points for v in (p.value, p.low, p.high) if v is not None]
+def domain(points: list[Point], proportion: bool, extra: tuple[float, ...] = ()) -> tuple[float, float]:
+    values = [v for p in points for v in (p.value, p.low, p.high) if v is not None] + list(extra)
     if not values:
         return (0.0, 1.0)
     lo, hi = min(values), max(values)
@@ -116,9 +125,12 @@ def build(
     proportion: bool,
     tick_label: Callable[[float, float], str] = lambda v, step: f"{v:g}",
     layout: Layout = WIDE,
+    targets: tuple[tuple[str, float], ...] = (),
 ) -> Chart:
-    """Lay out ``points`` top to bottom; ``tick_label(value, step)`` writes the axis labels."""
-    lo, hi = domain(points, proportion)
+    """Lay out ``points`` top to bottom; ``tick_label(value, step)`` writes the axis labels; ``targets``
+    (label, value) are drawn as vertical lines."""
+    targets = tuple((label, v) for label, v in targets if math.isfinite(v))
+    lo, hi = domain(points, proportion, tuple(v for _, v in targets))
     span = hi - lo or 1.0
     left, right = layout.plot_left, layout.plot_right
 
@@ -146,9 +158,11 @@ def build(
                 x(p.high) if p.value is not None and p.high is not None else None,
                 p.reference,
                 p.text,
+                p.name or p.label,
             )
         )
         if p.reference and px is not None:
             reference_x = px
     bottom = layout.top + len(points) * layout.row
-    return Chart(layout.width, int(bottom + 8), left, right, layout.top, bottom, ticks, rows, reference_x, layout)
+    lines = tuple(TargetLine(x(v), label) for label, v in targets if lo <= v <= hi)
+    return Chart(layout.width, int(bottom + 8), left, right, layout.top, bottom, ticks, rows, reference_x, layout, lines)

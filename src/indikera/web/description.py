@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..catalog.localize import in_language, localized
 from ..catalog.model import Description, Direction
 
 # The four texts the catalogue requires, then the sources of error: (JSON key, i18n label key).
@@ -29,6 +30,7 @@ class TextItem:
     key: str
     label_key: str
     text: str | None  # None: the description does not say
+    lang: str = "sv"  # the language the text is written in (en only where English was asked for and written)
 
 
 @dataclass(frozen=True)
@@ -55,17 +57,26 @@ class DescriptionView:
     sources: tuple[str, ...] = ()
     texts: tuple[TextItem, ...] = field(default_factory=tuple)
     targets: tuple[TargetItem, ...] = ()
+    title_en: str | None = None  # the English title, when asked for and written
+    langs: dict[str, str] = field(default_factory=dict)  # JSON path (description, texts.coverage, …) → sv | en
+
+    def lang_of(self, path: str) -> str:
+        """The ``lang`` attribute for a text: what it is really written in."""
+        return self.langs.get(path, "sv")
 
 
 def _clean(value: str | None) -> str | None:
     return (value.strip() or None) if isinstance(value, str) else None
 
 
-def read(d: Description | None) -> DescriptionView:
+def read(d: Description | None, lang: str = "sv") -> DescriptionView:
+    """The page's view of ``d``; with ``lang="en"`` its English texts where written (Swedish elsewhere)."""
     if d is None:
         return DescriptionView(present=False, texts=tuple(TextItem(k, label, None) for k, label in REQUIRED_TEXTS))
-    texts = [TextItem(k, label, _clean(d.texts.get(k))) for k, label in REQUIRED_TEXTS]
-    texts += [TextItem(k, label, t) for k, label in OPTIONAL_TEXTS if (t := _clean(d.texts.get(k)))]
+    langs = {path: t["lang"] for path, t in localized(d, lang).items()}
+    d = in_language(d, lang)
+    texts = [TextItem(k, label, _clean(d.texts.get(k)), langs.get(f"texts.{k}", "sv")) for k, label in REQUIRED_TEXTS]
+    texts += [TextItem(k, label, t, langs.get(f"texts.{k}", "sv")) for k, label in OPTIONAL_TEXTS if (t := _clean(d.texts.get(k)))]
     return DescriptionView(
         present=True,
         version=d.version_text,
@@ -82,4 +93,6 @@ def read(d: Description | None) -> DescriptionView:
         sources=tuple(s for s in d.sources if s.strip()),
         texts=tuple(texts),
         targets=tuple(TargetItem(t.level.value if t.level else "", t.organisation or "riket", t.value) for t in d.targets),
+        title_en=d.title if langs.get("title") == "en" else None,
+        langs=langs,
     )

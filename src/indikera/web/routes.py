@@ -7,15 +7,17 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.templating import Jinja2Templates
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
-from .. import __version__
+from .. import __version__, readiness
+from ..domain.errors import IndikeraError
+from ..http_problems import error_response
 from ..context import AppContext
 from ..rivta import soap_path
-from ..store.db import is_up_to_date
 from ..publish.visibility import PUBLIC, visible_indicator_ids, visible_measurements
 from ..store.tables import measurements
 from . import pages, transfer
+from .staff import routes as staff_routes
 from .formatting import count
 from .i18n import language, translator
 
@@ -28,18 +30,21 @@ templates.env.filters["count"] = count
 def mount(app: FastAPI, ctx: AppContext) -> None:
     mount_static(app)
     pages.mount(app, ctx, templates)
+    staff_routes.mount(app, ctx, templates)  # /personal: staff login and preview (web/staff)
 
     @app.get("/health", include_in_schema=False)
-    def health() -> JSONResponse:
-        """Liveness and readiness: the database answers and its schema is current."""
-        try:
-            with ctx.engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
-            current = is_up_to_date(ctx.engine)
-        except Exception as exc:  # any database failure means "not ready"; the type is enough to say
-            return JSONResponse({"status": "unavailable", "database": type(exc).__name__}, status_code=503)
-        status = "ok" if current else "migrations-pending"
-        return JSONResponse({"status": status, "version": __version__}, status_code=200 if current else 503)
+    def health(request: Request) -> JSONResponse:
+        """Liveness (it answers) and readiness (``readiness``: databases reachable and migrated); which worker
+        answered is in ``pid``. Not ready: 503 problem+json, so a load balancer takes this process out."""
+        state = readiness.check(ctx.engine, ctx.read_engine)
+        body = {**state.body(), "version": __version__}
+        if state.ready:
+            return JSONResponse(body, headers={"Cache-Control": "no-store"})
+        error = IndikeraError("NOT_READY", "Tjänsten är inte redo: databasen nås inte eller är inte migrerad "
+                              "(kör `indikera db upgrade`).",
+                              "The service is not ready: the database cannot be reached or is not migrated.")
+        return error_response(request, 503, error, headers={"Cache-Control": "no-store", "Retry-After": "5"},
+                              extensions={"readiness": state.status, **body})  # "status" is the HTTP status here
 
     @app.get("/favicon.ico", include_in_schema=False)
     def favicon() -> FileResponse:
@@ -53,7 +58,7 @@ def mount(app: FastAPI, ctx: AppContext) -> None:
         if tag is not None and transfer.matches(request, tag):
             return transfer.not_modified(tag, pages.SECURITY_HEADERS)
         # What the public can see, so the figures agree with the list and the open data.
-        with ctx.engine.connect() as conn:
+        with ctx.reader.connect() as conn:
             public = visible_indicator_ids(conn, PUBLIC)
             n_ind = len(public)
             n_meas = conn.execute(

@@ -26,7 +26,7 @@ VARY = "Accept-Language"
 
 def etag(ctx: AppContext, request: Request, lang: str) -> str | None:
     """A weak tag (the body may be sent compressed or not); None before the data-version counter exists."""
-    with ctx.engine.connect() as conn:
+    with ctx.reader.connect() as conn:
         version = current_version(conn)
     if version is None:
         return None

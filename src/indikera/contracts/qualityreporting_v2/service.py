@@ -47,7 +47,7 @@ class Outcome:
         counts = ctx.caches.counts
         matching = counts.get(self.count_key) if self.count_key is not None else None
         if matching is None:
-            with ctx.engine.connect() as conn:
+            with ctx.reader.connect() as conn:
                 selection = self.selection
                 if selection is None and self.cached_for is not None:
                     selection = select_for(conn, *self.cached_for)
@@ -67,7 +67,7 @@ def answer_query(ctx: AppContext, query: requests.Query, audience: Audience) -> 
     """
     settings = ctx.settings
     cache = ctx.caches.summaries  # one per application context (per database), with the others
-    with ctx.engine.connect() as conn:
+    with ctx.reader.connect() as conn:  # the read replica when configured; the version is read there too
         version = current_version(conn)
         k = cache_key(version, query, audience) if version is not None else None
         ck = count_key(version, query) if version is not None else None
