@@ -204,6 +204,8 @@ def true_relations(land, lans, region, leaves, kommuner, orgs, cells):
 
 
 @pytest.mark.slow
+@pytest.mark.skip(reason="issue #13 open: the suppression's LP rounds take over 15 min per example on tables with "
+                         "many small cells; remove this mark to run it by hand")
 @settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(tables(), st.integers(3, 10), st.randoms(use_true_random=False))
 def test_masks_are_canonical_and_pass_an_independent_audit(table, threshold, rnd):

@@ -47,24 +47,31 @@ def seal(conn: Connection, view: View) -> State:
         for d in view.descriptions.get(ind.measure_id, []):
             add("description", ind.measure_id, d.description.version, d.created_at, json.dumps(d.document, sort_keys=True))
             stamps.append(d.created_at)
-    # The visible values, without reading them: every action that changes what the public sees runs through
-    # ``publish.timeline`` and either stamps the values it makes visible (approval, opening, a correction, a
-    # rename) with a ``visible_since`` later than every earlier stamp, or leaves a tombstone for each value it
-    # hides (de-publication, closing, a removal). So the newest stamp among the visible values and the
-    # newest tombstone move exactly when the visible values do — two index look-ups (``ix_measurements_
-    # visible_since``, ``ix_result_removals_at``) instead of a scan of every value, which took 98 s at 10
-    # million values (bench/README.md). The count of visible values is not needed, and would be a scan.
+    # The visible values, per (indicator, batch, period): visibility changes by indicator, period and batch,
+    # so a group is visible or not as a whole; within it, adding or removing a value moves the count or the
+    # id sum, and changing one moves the newest ``updated_at`` (every write of a value stamps it — the
+    # importer, renames' rehash — which ``updatedSince`` relies on too). Aggregates, not every row: a change
+    # costs two grouped scans, not a read of every row into Python. (At 10 million values these scans take
+    # minutes on a loaded machine: bench/README.md; an incremental digest is future work.)
     m = measurements
     visible = visible_measurements(conn, PUBLIC, view.open_ids)
-    newest = conn.execute(select(m.c.visible_since, m.c.id).where(visible, m.c.visible_since.is_not(None))
-                          .order_by(m.c.visible_since.desc(), m.c.id.desc()).limit(1)).first()
-    add("values", tuple(newest) if newest else None)
-    stamps.append(_ts(newest[0]) if newest else None)
+    keys = (m.c.indicator_id, m.c.batch_id, m.c.period_start, m.c.period_end)
+    for g in conn.execute(select(*keys, func.count(), func.sum(m.c.id), func.max(m.c.visible_since), func.max(m.c.updated_at))
+                          .where(visible).group_by(*keys).order_by(*keys)):
+        add("values", tuple(g))
+        stamps += [_ts(g[-1]), _ts(g[-2])]
     # The tombstones /results/removed lists (append-only: their count and newest id say everything).
     add("removals", tuple(conn.execute(select(func.count(), func.max(result_removals.c.id), func.max(result_removals.c.at))).one()))
-    # Source systems are few; a value shows its source's name, so every one of them is part of the state.
-    for sid in sorted(view.sources):
-        add("source", sid, view.sources[sid])
+    pairs = conn.execute(select(m.c.organisation_id, m.c.source_system_id).where(visible).distinct()).all()
+    direct, source_ids = {p[0] for p in pairs}, {p[1] for p in pairs}
+    shown: set[int] = set()
+    for oid in direct:
+        shown.update(o.id for o in view.chain(oid))
+    view._visible_orgs = frozenset(shown)
+    for oid in sorted(shown):
+        add("organisation", astuple(view.orgs[oid]))
+    for sid in sorted(source_ids):
+        add("source", sid, view.sources.get(sid))
     for event in events_on(conn, view, None):
         add("event", json.dumps(event, sort_keys=True))
         stamps.append(_ts(datetime.fromisoformat(event["at"].replace("Z", "+00:00"))) if event.get("at") else None)
