@@ -17,7 +17,7 @@ Every action that changes what the public sees runs through here, inside the act
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from sqlalchemy import Connection, DateTime, String, delete, insert, literal, select, tuple_, update
 
@@ -33,10 +33,6 @@ RESTORED = ("version", "kind", "rate", "numerator", "denominator", "value", "pop
             "ci_low", "ci_high", "standard_deviation", "coverage", "exclusions", "reference_interval",
             "source_system_id", "batch_id", "content_hash")  # ``ingest.writes.SNAPSHOT``: the before-images
 Key = tuple[int, date, date, int, str]
-
-
-def _utc(t: datetime) -> datetime:
-    return t if t.tzinfo is not None else t.replace(tzinfo=UTC)
 
 
 def public_rows(conn: Connection, indicator_ids: Iterable[int] | None, *where) -> dict[Key, tuple[int, str]]:
