@@ -54,7 +54,8 @@ class WriteTransaction:
         source_id = ensure_source_system(conn, source)
         batch_id = create_batch(conn, registry=source.extension, file_name=file_name, sha256=sha256, fmt=fmt, actor=actor)
         self._orgs = OrganisationRepository(conn, preload=True)
-        org_ids = {key: self._orgs.ensure(o) for key, o in file_organisations.items()}
+        ids = self._orgs.ensure_all(file_organisations.values())
+        org_ids = {key: ids[o.key] for key, o in file_organisations.items()}
         stored_keys: dict[int, str] = {}
         stored_parents: dict[int, int | None] = {}
         for r in conn.execute(select(organisations.c.id, organisations.c.key, organisations.c.parent_id)):

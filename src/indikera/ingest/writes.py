@@ -22,6 +22,7 @@ from sqlalchemy import Connection, bindparam, select, update
 
 from ..domain.checksum import content_hash
 from ..domain.measurements import SourceSystem
+from ..store.bulk import insert_rows, update_rows  # insert_rows re-exported (scale, bench)
 from ..store.publication_clock import clock
 from ..store.repositories import load_organisations, measurement_from_row, utcnow
 from ..store.tables import indicators, measurement_history, measurements, organisations, pending_changes, source_systems
@@ -152,11 +153,8 @@ class JobWriter:
             pending.supersede(self.conn, self.batch_id, list(new))
             shown = self._shown(olds)
             waiting += [(self.batch_id, old_id, "change", *_PENDING_OF_TUPLE(row)) for old_id, row in updates if old_id in shown]
-            in_place = [(*row, old_id) for old_id, row in updates if old_id not in shown]
-            if in_place:
-                sets = ", ".join(f'"{c}" = {mark}' for c in MEASUREMENT_COLUMNS)
-                cur = self.conn.connection.cursor()
-                cur.executemany(f'UPDATE "{measurements.name}" SET {sets} WHERE id = {mark}', in_place)
+            update_rows(self.conn, measurements.name, MEASUREMENT_COLUMNS,
+                        [(old_id, *row) for old_id, row in updates if old_id not in shown])  # not public: in place
         if deletes:
             olds = list(self._old_rows(deletes))
             for old in olds:
@@ -179,18 +177,6 @@ def batch_stamp(sqlite: bool):
     """One time for the whole batch, as the driver stores it (SQLAlchemy's DateTime text on SQLite)."""
     now = utcnow()
     return now.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else now
-
-
-def insert_rows(conn: Connection, table: str, columns: Sequence[str], rows: list[tuple]) -> None:
-    """Bulk insert on the driver: ``COPY`` on PostgreSQL, ``executemany`` elsewhere."""
-    names = ", ".join('"' + c + '"' for c in columns)
-    cur = conn.connection.cursor()
-    if conn.dialect.name == "postgresql":
-        with cur.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
-            for r in rows:
-                copy.write_row(r)
-    else:
-        cur.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({", ".join("?" * len(columns))})', rows)
 
 
 # The tables the import writes row by row; their data-version triggers (migrations 0004 and 0006) are

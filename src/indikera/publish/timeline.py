@@ -21,6 +21,7 @@ from datetime import date, datetime
 
 from sqlalchemy import Connection, DateTime, String, delete, insert, literal, select, tuple_, update
 
+from ..store import bulk
 from ..store.publication_clock import PUBLICATION_LOCK_KEY, clock  # noqa: F401  (re-exported)
 from ..store.tables import measurement_history, measurements, pending_changes, result_removals
 from .visibility import PUBLIC, visible_measurements
@@ -63,8 +64,8 @@ def settle(conn: Connection, before: dict[Key, tuple[int, str]], after: dict[Key
 
 
 def tombstones(conn: Connection, keys: list[Key], now: datetime, reason: str) -> None:
-    if keys:
-        conn.execute(insert(result_removals), [dict(zip(KEY_NAMES, k), at=now, reason=reason) for k in keys])
+    # one COPY on PostgreSQL: one INSERT per tombstone made de-publishing a 40 000-value batch take 10 s
+    bulk.insert_dicts(conn, result_removals, [dict(zip(KEY_NAMES, k), at=now, reason=reason) for k in keys])
 
 
 def apply_pending(conn: Connection, batch_id: int, now: datetime) -> None:
@@ -98,18 +99,22 @@ def revert(conn: Connection, batch_id: int, now: datetime) -> list[int]:
         keys = [tuple(e[3:]) for e in events]
         current = {(r.indicator_id, r.period_start, r.period_end, r.organisation_id, r.stratum): r
                    for r in conn.execute(select(measurements).where(tuple_(*KEY).in_(keys)))}
+        waiting, changed, returning = [], [], []  # written set-wise: one statement per row took minutes on PostgreSQL
         for e, key in zip(events, keys):
             before = {k: e.before.get(k) for k in RESTORED}
             cur = current.get(key)
             if e.operation == "changed" and cur is not None and cur.batch_id == batch_id:
-                conn.execute(insert(pending_changes).values(batch_id=batch_id, measurement_id=cur.id, operation="change",
-                                                            **{c: getattr(cur, c) for c in PENDING_VALUES}))
-                conn.execute(update(measurements).where(M.id == cur.id).values(**before, first_encounter=None,
-                                                                               last_encounter=None, updated_at=now,
-                                                                               visible_since=now))
-                restored.append(cur.id)
+                waiting.append({"batch_id": batch_id, "measurement_id": cur.id, "operation": "change",
+                                **{c: getattr(cur, c) for c in PENDING_VALUES}})
+                changed.append({"id": cur.id, **before, "first_encounter": None, "last_encounter": None,
+                                "updated_at": now, "visible_since": now})
             elif e.operation == "removed" and cur is None:
-                new_id = conn.execute(insert(measurements).values(**dict(zip(KEY_NAMES, key)), **before, updated_at=now,
-                                                                  visible_since=now).returning(M.id)).scalar_one()
-                conn.execute(insert(pending_changes).values(batch_id=batch_id, measurement_id=new_id, operation="remove"))
-                restored.append(new_id)
+                returning.append({**dict(zip(KEY_NAMES, key)), **before, "updated_at": now, "visible_since": now})
+        bulk.update_by_id(conn, measurements, changed)
+        bulk.insert_dicts(conn, measurements, returning)
+        back = [r.id for r in conn.execute(select(M.id).where(tuple_(*KEY).in_([tuple(r[k] for k in KEY_NAMES)
+                                                                                for r in returning])))] if returning else []
+        bulk.insert_dicts(conn, pending_changes, waiting)
+        bulk.insert_dicts(conn, pending_changes, [{"batch_id": batch_id, "measurement_id": i, "operation": "remove"}
+                                                  for i in back])
+        restored += [r["id"] for r in changed] + back

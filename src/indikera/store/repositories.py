@@ -90,6 +90,42 @@ class OrganisationRepository:
         self._ids[org.key] = new_id
         return new_id
 
+    def ensure_all(self, orgs: Iterable[Organisation]) -> dict[str, int]:
+        """``ensure`` for many organisations (and their parents): key → row id. New rows are inserted one
+        hierarchy level at a time in multi-row statements, so a first national delivery (thousands of units)
+        costs a few statements, not two per unit; renames and moves still go row by row (they are rare)."""
+        levels: dict[str, tuple[int, Organisation]] = {}
+        for org in orgs:
+            chain = []
+            o: Organisation | None = org
+            while o is not None and o.key not in levels:
+                chain.append(o)
+                o = o.parent
+            base = levels[o.key][0] + 1 if o is not None else 0
+            for depth, member in enumerate(reversed(chain)):
+                levels[member.key] = (base + depth, member)
+        for depth in sorted({d for d, _ in levels.values()}):
+            new = []
+            for _, org in (v for v in levels.values() if v[0] == depth):
+                if org.key in self._ids:
+                    continue
+                if self._find(org.key) is not None:
+                    self.ensure(org)  # stored already: compares name and parent as one row
+                    continue
+                oid = org.org_id
+                new.append({"key": org.key, "type": org.type.value, "name": org.name, "hsa_id": org.hsa_id,
+                            "org_root": oid.root if oid else None, "org_extension": oid.extension if oid else None,
+                            "parent_id": self._ids[org.parent.key] if org.parent else None})
+            for i in range(0, len(new), 500):
+                chunk = new[i:i + 500]
+                self.conn.execute(insert(organisations).values(chunk))
+                by_key = {r["key"]: r for r in chunk}
+                for r in self.conn.execute(select(organisations.c.key, organisations.c.id).where(organisations.c.key.in_(by_key))):
+                    self._ids[r.key] = r.id
+                    if self._stored is not None:
+                        self._stored[r.key] = (r.id, by_key[r.key]["name"], by_key[r.key]["parent_id"])
+        return {key: self._ids[key] for key in levels}
+
 
 def load_organisations(conn: Connection) -> dict[int, Organisation]:
     """Every stored organisation as a domain object with its full parent chain."""
