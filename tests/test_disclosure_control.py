@@ -116,7 +116,7 @@ def test_lan_with_kommuner_and_hospitals_is_two_relations():
 def tables(draw):
     rng = random.Random(draw(st.integers(0, 2**32)))
     land = riket()
-    n_lan = draw(st.integers(1, 2))  # small tables: the suppression's LP rounds grow fast with many small cells
+    n_lan = draw(st.integers(1, 3))
     lans = [lan(f"{i + 1:02d}", f"Län {i}", land) for i in range(n_lan)]
     region = Organisation(OrgType.SJUKVARDSREGION, "Region", org_id=Identifier(oids.SJUKVARDSREGION_ROOT, "SVR-T"), parent=land)
     with_region = n_lan > 1 and draw(st.booleans())
@@ -204,9 +204,7 @@ def true_relations(land, lans, region, leaves, kommuner, orgs, cells):
 
 
 @pytest.mark.slow
-@pytest.mark.skip(reason="issue #13 open: the suppression's LP rounds take over 15 min per example on tables with "
-                         "many small cells; remove this mark to run it by hand")
-@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(tables(), st.integers(3, 10), st.randoms(use_true_random=False))
 def test_masks_are_canonical_and_pass_an_independent_audit(table, threshold, rnd):
     if table is None:

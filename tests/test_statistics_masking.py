@@ -1,4 +1,6 @@
-"""Small-count masking and secondary suppression: no hidden value can be recovered by subtraction."""
+"""Small-count masking and secondary suppression (domain.disclosure): no hidden value can be recovered by
+subtraction. The hand-made cases speak in cells and relations; the property masks random hierarchy × sex
+tables and checks with an independent rank test that no hidden cell is determined."""
 
 from __future__ import annotations
 
@@ -11,7 +13,9 @@ from indikera.domain.indicators import Indicator, Sex, UnitType
 from indikera.domain.measurements import Measurement, Missing, Proportion, ReasonCode, SourceSystem
 from indikera.domain.organisations import Identifier, Organisation, OrgType, lan, riket
 from indikera.domain.periods import Period
-from indikera.domain.statistics import Relation, mask_measurements, needs_masking, recoverable, suppress
+from indikera.domain.disclosure import Cell, Relation, audit, protect
+from indikera.domain.disclosure.masking import mask_measurements
+from indikera.domain.statistics import needs_masking
 
 from .support.disclosure import pinned
 
@@ -35,22 +39,38 @@ def test_primary_rule_examples():
     assert needs_masking(count=2, threshold=5) and not needs_masking(count=0, threshold=5)
 
 
-def test_single_hidden_part_pulls_the_smallest_sibling():
-    rel = [Relation("T", ("a", "b", "c"))]
-    assert suppress({"T": 30, "a": 2, "b": 20, "c": 8}, {"a"}, rel) == {"a", "c"}
+def _cohorts(values: dict[str, int], threshold: int = 5, fixed: frozenset = frozenset()) -> list[Cell]:
+    """One-quantity cells (counts) keyed by name; small ones are primary."""
+    return [Cell((k,), "cohort", (float(v),), threshold, small=needs_masking(count=v, threshold=threshold) and k not in fixed,
+                 fixed=k in fixed) for k, v in sorted(values.items())]
+
+
+def _eq(total: str, *parts: str) -> Relation:
+    return Relation((total,), tuple((p,) for p in sorted(parts)))
+
+
+def test_single_hidden_part_pulls_the_cheapest_sibling():
+    decision = protect(_cohorts({"T": 30, "a": 2, "b": 20, "c": 8}), [_eq("T", "a", "b", "c")])
+    assert decision.hidden == {("a",), ("c",)} and decision.ok  # c: the smallest other part, width 2 + 8 ≥ 5
 
 
 def test_fixed_cells_are_never_hidden():
-    rel = [Relation("T", ("a", "b"))]
-    assert suppress({"T": 30, "a": 2, "b": 0}, {"a"}, rel, fixed={"b"}) == {"a", "T"}
+    decision = protect(_cohorts({"T": 30, "a": 2, "b": 28}, fixed=frozenset({"b"})), [_eq("T", "a", "b")])
+    assert ("b",) not in decision.hidden
+    # a = T − b with b published: only hiding the total too leaves a open
+    assert decision.hidden == {("a",), ("T",)} and decision.ok
 
 
-def test_recoverable_across_two_dimensions():
-    # x1+x2 = a, x2+x3 = b, x1+x3 = c: every relation has two hidden cells, yet all three are pinned down.
-    rels = [Relation("A", ("x1", "x2")), Relation("B", ("x2", "x3")), Relation("C", ("x1", "x3"))]
-    assert recoverable({"x1", "x2", "x3"}, rels) == {"x1", "x2", "x3"}
-    hidden = suppress({k: 10 for k in ("A", "B", "C", "x1", "x2", "x3")}, {"x1"}, rels)
-    assert not recoverable(hidden, rels) and "x1" in hidden
+def test_pinned_across_two_dimensions():
+    # x1+x2 = A, x2+x3 = B, x1+x3 = C: every relation has two hidden cells, yet all three are pinned down.
+    cells = {c.key: c for c in _cohorts({"A": 20, "B": 20, "C": 20, "x1": 10, "x2": 10, "x3": 10})}
+    rels = [_eq("A", "x1", "x2"), _eq("B", "x2", "x3"), _eq("C", "x1", "x3")]
+    result = audit(cells, rels, [("x1",), ("x2",), ("x3",)])
+    assert {i.key for i in result.failures} == {("x1",), ("x2",), ("x3",)}
+    assert all(i.low == i.high == 10.0 for i in result.intervals if i.exact)  # x1 = (A − B + C) / 2
+    small = _cohorts({"A": 10, "B": 10, "C": 4, "x1": 2, "x2": 8, "x3": 2})
+    decision = protect(small, rels)
+    assert decision.ok and ("x1",) in decision.hidden
 
 
 # --- the property: build an additive hierarchy × sex table, mask it, try to recover hidden cells ---------

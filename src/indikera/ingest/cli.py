@@ -184,16 +184,20 @@ def audit_cmd(
         out.print_json(json.dumps({"batch": batch, "ok": result.ok, "masked_quantities": len(result.intervals),
                                    "failures": len(result.failures), "intervals": [
                                        {"measure_id": i.key[0], "cell": describe(i), "quantity": i.quantity, "low": num(i.low),
-                                        "high": num(i.high), "required": i.required, "ok": i.ok} for i in tight]}))
+                                        "high": num(i.high), "exact": i.exact, "required": i.required, "ok": i.ok}
+                                       for i in tight]}))
     else:
         table = Table("Värde (cell)", "Storhet", "Intervall", "Bredd", "Krävs", "OK")
         for i in tight:
-            interval = "motsägelse" if i.infeasible else f"[{i.low:g}, {i.high:g}]"
+            interval = "motsägelse" if i.infeasible else f"[{i.low:g}, {i.high:g}]" + ("" if i.exact else " ⊆")
             table.add_row(describe(i).split(" ", 3)[0] + " " + " ".join(describe(i).split(" ")[1:3]), i.quantity, interval,
                           "–" if i.infeasible else f"{i.width:g}", str(i.required), "ja" if i.ok else "[red]NEJ[/red]")
         out.print(table)
         verdict = "godkänd (passes)" if result.ok else f"{len(result.failures)} för snäva (too narrow)"
         out.print(f"Omgång {batch}: {len(result.intervals)} maskade storheter granskade, {verdict}.")
+        if any(not i.exact for i in tight):
+            out.print("⊆: ett delintervall som två möjliga tabeller visar; det verkliga är minst så brett. "
+                      "(A sub-interval shown by two consistent tables; the true one is at least as wide.)")
     if not result.ok:
         raise typer.Exit(1)
 

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .cells import MIN_CELL, Cell, Key
+from .lp import CAP, ComponentLP
 from .relations import Relation
 
 _EPS = 1e-6
@@ -37,6 +38,7 @@ class Interval:
     high: float
     required: int
     infeasible: bool = False
+    exact: bool = True  # False: [low, high] is spanned by two feasible solutions; the true interval may be wider
 
     @property
     def width(self) -> float:
@@ -95,9 +97,9 @@ def audit(cells: Mapping[Key, Cell], relations: Iterable[Relation], hidden: Iter
           cache: dict | None = None) -> AuditResult:
     """Intervals of every audited quantity of every hidden cell (opaque cells are free but not audited).
 
-    Every (cell, quantity, min or max) is one copy of its component's constraints; all copies go into one
-    block-diagonal LP, whose optimum optimises each block on its own: one HiGHS call per audit, not one per
-    bound. Variables are capped at ``_CAP`` so that no block is unbounded; a bound at the cap is infinite.
+    Each component is solved on its own (``_solve_component``): an LP per bound only for the quantities that
+    the feasible tables found so far do not already show wide enough. Variables are capped at ``lp.CAP`` so that
+    no LP is unbounded; a bound at the cap is infinite.
     ``cache`` (component cells → intervals) lets the suppression loop re-solve only components that changed:
     with the same relations, the same component has the same intervals."""
     rels = list(relations)
@@ -125,9 +127,14 @@ def audit(cells: Mapping[Key, Cell], relations: Iterable[Relation], hidden: Iter
             for k in audited:
                 out.intervals.extend(_unbounded(cells[k]))
             continue
+        if any(r.assumed for r in comp_rels):
+            comp_rels = _believable(cells, comp, comp_rels, audited)
         systems.append(_system(cells, comp, comp_rels, audited))
     if systems:
-        _solve_all(systems, out)
+        pool = cache.setdefault(_POOL, []) if cache is not None else []
+        passed = cache.setdefault(_PASSED, {}) if cache is not None else {}
+        for system in systems:
+            _solve_component(system, out, pool, passed)
     if cache is not None:
         by_key: dict[Key, list[Interval]] = {}
         for i in out.intervals:
@@ -137,9 +144,6 @@ def audit(cells: Mapping[Key, Cell], relations: Iterable[Relation], hidden: Iter
     return out
 
 
-_CAP = 1e9
-
-
 def _requirements(c: Cell) -> list[tuple[str, dict[int, float], int]]:
     """(quantity, objective over the cell's own variables, required width) per audited quantity."""
     if c.kind == "proportion":
@@ -147,12 +151,39 @@ def _requirements(c: Cell) -> list[tuple[str, dict[int, float], int]]:
     return [("size", {0: 1.0}, c.threshold)]
 
 
+def _believable(cells: Mapping[Key, Cell], comp: list[Key], rels: list[Relation], audited: list[Key]) -> list[Relation]:
+    """The relations with as many equalities taken on trust kept as the published values allow. Where they
+    contradict (no table satisfies them all), some assumed sum does not hold: relax assumed equalities to ≥ in
+    key order until the system is consistent, then tighten back each one that does not break it. Canonical
+    (key order), and every equality the values allow stays, so no interval is wider than the truth allows."""
+    import numpy as np
+
+    def consistent(candidate: list[Relation]) -> bool:
+        n, eq, eq_rhs, ub, ub_rhs, *_ = _system(cells, comp, candidate, audited)
+        return ComponentLP(n, eq, eq_rhs, ub, ub_rhs).optimum_of(np.zeros(n)) is not None
+
+    if consistent(rels):
+        return rels
+    assumed = [r for r in rels if r.assumed]
+    relaxed: set[Relation] = set()
+    for r in assumed:
+        relaxed.add(r)
+        if consistent([x.relaxed() if x in relaxed else x for x in rels]):
+            break
+    for r in sorted(relaxed):
+        trial = relaxed - {r}
+        if consistent([x.relaxed() if x in trial else x for x in rels]):
+            relaxed = trial
+    return sorted(x.relaxed() if x in relaxed else x for x in rels)
+
+
 def _unbounded(c: Cell) -> list[Interval]:
     return [Interval(c.key, q, 0.0, math.inf, req) for q, _, req in _requirements(c)]
 
 
 def _system(cells: Mapping[Key, Cell], comp: list[Key], rels: list[Relation], audited: list[Key]) -> tuple:
-    """One component's constraints (sparse rows) and objectives: (n, eq rows, eq rhs, ub rows, ub rhs, objectives)."""
+    """One component's constraints (sparse rows), objectives and true values (None when a value is unknown):
+    (n, eq rows, eq rhs, ub rows, ub rhs, objectives, truth, variables)."""
     width = max(cells[k].width for k in comp)
     col: dict[tuple[Key, int], int] = {}
     for k in comp:
@@ -184,68 +215,85 @@ def _system(cells: Mapping[Key, Cell], comp: list[Key], rels: list[Relation], au
         for quantity, objective, required in _requirements(cells[k]):
             vec = {col[(k, q)]: coef for q, coef in objective.items()}
             objectives.append((k, quantity, required, vec))
-    return len(col), eq, eq_rhs, ub, ub_rhs, objectives
+    known = all(cells[k].values is not None for k in comp)
+    truth = [cells[k].values[q] if q < len(cells[k].values) else 0.0 for (k, q) in col] if known else None
+    return len(col), eq, eq_rhs, ub, ub_rhs, objectives, truth, list(col)
 
 
-def _solve_all(systems: list[tuple], out: AuditResult) -> None:
-    """All (system, objective, direction) blocks in one LP; an infeasible LP is split per system to name it."""
-    blocks = [(s, o, sense) for s in systems for o in s[5] for sense in (1.0, -1.0)]
-    x = _solve_blocks(blocks, out)
-    if x is None:
-        for s in systems:
-            part = [(s, o, sense) for o in s[5] for sense in (1.0, -1.0)]
-            xs = _solve_blocks(part, out)
-            _read(part, xs, out)
-        return
-    _read(blocks, x, out)
+_POOL = "feasible tables"  # the cache's entry of solutions kept between the suppression's rounds
+_POOL_SIZE = 64
+_PASSED = "passed"  # (cell, quantity) → the interval that showed it wide enough in an earlier round
 
 
-def _solve_blocks(blocks: list[tuple], out: AuditResult):
-    # SciPy only when an audit has something to solve: imports that never mask stay as light as before.
+def _solve_component(system: tuple, out: AuditResult, pool: list[dict], passed: dict) -> None:
+    """The intervals of one component. Every optimum the solver returns is a feasible table, and so is the true
+    one: a quantity whose values over the tables seen so far already spread at least its required width
+    passes without an LP of its own (its interval is at least that wide). Only the others get their min and
+    max solved, which makes them exact. Most quantities of a component pass on the first few optima."""
     import numpy as np
-    from scipy.optimize import linprog
-    from scipy.sparse import coo_matrix
 
-    c, er, ec, ev, eb, ur, uc, uv, ub_ = [], [], [], [], [], [], [], [], []
-    offset = 0
-    for (n, eq, eq_rhs, ub, ub_rhs, _), (_, _, _, vec), sense in blocks:
-        obj = [0.0] * n
+    n, eq, eq_rhs, ub, ub_rhs, objectives, truth, col = system
+    lp = ComponentLP(n, eq, eq_rhs, ub, ub_rhs)
+    points: list = []
+    candidates = [truth] if truth is not None else []
+    for old in reversed(pool):
+        x = [old.get(v, t) for v, t in zip(col, truth or [None] * n)]
+        if None not in x:
+            candidates.append(x)
+    for x in candidates:
+        x = np.array(x, dtype=float)
+        if lp.feasible(x):
+            points.append(x)
+    known = len(points)
+
+    def value(x, vec):
+        return sum(coef * x[j] for j, coef in vec.items())
+
+    # Two opening LPs push every audited quantity at once, alternately up and down, then the other way:
+    # two tables far apart in most directions, so that few quantities need LPs of their own.
+    spread = np.zeros(n)
+    for i, (_, _, _, vec) in enumerate(objectives):
         for j, coef in vec.items():
-            obj[j] = sense * coef
-        c.extend(obj)
-        for row, rhs in zip(eq, eq_rhs):
-            for j, v in row.items():
-                er.append(len(eb)), ec.append(offset + j), ev.append(v)
-            eb.append(rhs)
-        for row, rhs in zip(ub, ub_rhs):
-            for j, v in row.items():
-                ur.append(len(ub_)), uc.append(offset + j), uv.append(v)
-            ub_.append(rhs)
-        offset += n
-    a_eq = coo_matrix((ev, (er, ec)), shape=(len(eb), offset)).tocsr() if eb else None
-    a_ub = coo_matrix((uv, (ur, uc)), shape=(len(ub_), offset)).tocsr() if ub_ else None
-    res = linprog(np.array(c), A_ub=a_ub, b_ub=np.array(ub_) if ub_ else None, A_eq=a_eq,
-                  b_eq=np.array(eb) if eb else None, bounds=(0, _CAP), method="highs")
-    out.lps += 1
-    return res.x if res.status == 0 else None
+            spread[j] += coef if i % 2 else -coef
+    if len(objectives) > 2:
+        for sense in (1.0, -1.0):
+            x = lp.optimum_of(sense * spread)
+            if x is not None:
+                points.append(x)
 
-
-def _read(blocks: list[tuple], x, out: AuditResult) -> None:
-    """Intervals from the block optima (min block then max block of each objective); None: infeasible."""
-    offset = 0
-    found: dict[tuple, list[float]] = {}
-    for (n, *_, objectives), (k, quantity, required, vec), sense in blocks:
-        if x is not None:
-            value = sum(coef * x[offset + j] for j, coef in vec.items())
-            found.setdefault((k, quantity, required), []).append(value)
-        else:
-            found.setdefault((k, quantity, required), [])
-        offset += n
-    for (k, quantity, required), values in found.items():
-        if len(values) != 2:
+    matrix_of_points = None
+    for k, quantity, required, vec in objectives:
+        if (k, quantity) in passed:
+            out.intervals.append(replace(passed[k, quantity], exact=False))
+            continue
+        if points:  # rounded inwards, as the solved bounds are: counts are integers
+            if matrix_of_points is None or len(matrix_of_points) != len(points):
+                matrix_of_points = np.array(points)
+            js = list(vec)
+            seen = matrix_of_points[:, js] @ np.array([vec[j] for j in js])
+            low, high = max(0.0, math.ceil(seen.min() - _EPS)), math.floor(seen.max() + _EPS)
+            if high - low >= required:
+                passed[k, quantity] = Interval(k, quantity, float(low), float(high), required, exact=False)
+                out.intervals.append(passed[k, quantity])
+                continue
+        bounds = []
+        for sense in (1.0, -1.0):
+            x = lp.optimum(vec, sense)
+            if x is None:
+                break
+            points.append(x)
+            bounds.append(value(x, vec))
+        if len(bounds) != 2:  # the published values contradict each other: nothing is consistent with them
             out.intervals.append(Interval(k, quantity, math.nan, math.nan, required, infeasible=True))
             continue
-        lo, hi = values
+        lo, hi = bounds
         low = max(0.0, math.ceil(lo - _EPS))
-        high = math.inf if hi >= _CAP / 10 else math.floor(hi + _EPS)
-        out.intervals.append(Interval(k, quantity, float(low), float(high), required))
+        high = math.inf if hi >= CAP / 10 else math.floor(hi + _EPS)
+        found = Interval(k, quantity, float(low), float(high), required)
+        if found.ok:
+            passed[k, quantity] = found
+        out.intervals.append(found)
+    out.lps += lp.solves
+    names = list(col)
+    pool.extend({v: float(x[j]) for j, v in enumerate(names)} for x in points[known:])
+    del pool[:-_POOL_SIZE]

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from .cells import Cell, Key
@@ -39,6 +39,13 @@ class Relation:
     parts: tuple[Key, ...]
     op: str = "eq"
     why: str = ""  # org:<type> | region | sex | year-quarters | year-months | quarter-months
+    # An equality taken on trust: a stored mask (value unknown) is among its members, so the values cannot
+    # confirm it. The audit uses it as an equality (a reader who assumes the sum holds is right whenever it
+    # does) and relaxes it to ≥ only where the published values contradict it (``audit``).
+    assumed: bool = field(default=False, compare=False)
+
+    def relaxed(self) -> Relation:
+        return Relation(self.total, self.parts, "ge", self.why)
 
     @property
     def members(self) -> tuple[Key, ...]:
@@ -131,9 +138,9 @@ def build_relations(cells: Iterable[Cell], *, family: Mapping[str, tuple[str, st
 
 
 def _judged(by_key: Mapping[Key, Cell], raw: list) -> list[Relation]:
-    """Check each candidate on the true values; one with an unknown value (a stored mask) follows the evidence
-    of the fully known ones of its category (same kind of relation, same type of total): all exact → an
-    equality, some incomplete → an inequality, some not additive at all → not formed."""
+    """Check each candidate on the true values. One with an unknown value (a stored mask) is not formed when
+    fully known ones of its category (same kind of relation, same type of total) are not additive at all;
+    otherwise it is what the structure says (``_partitions``), an equality marked ``assumed``."""
     out: set[Relation] = set()
     evidence: dict[object, set[str]] = defaultdict(set)
     unknown = []
@@ -153,7 +160,11 @@ def _judged(by_key: Mapping[Key, Cell], raw: list) -> list[Relation]:
             continue
         rel = _checked(by_key, total, parts, why)
         if rel is not None:
-            out.add(Relation(total, tuple(parts), "ge" if "ge" in seen or op == "ge" else "eq", why))
+            # Where the structure makes it a sum, it is one for the audit even if totals of the same kind
+            # elsewhere are larger than their parts: a reader who assumes it is right whenever it holds, and
+            # the masked value cannot tell us it does not (issue #13: a län whose only hospital was masked
+            # in an earlier import published its total, which equalled the hospital).
+            out.add(Relation(total, tuple(parts), op if op == "ge" else "eq", why, assumed=op != "ge"))
     return sorted(out)
 
 
