@@ -25,6 +25,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
 from .cells import Cell, Key
 
@@ -52,6 +53,7 @@ class Relation:
         return (self.total, *self.parts)
 
 
+@lru_cache(maxsize=256)
 def _quarters(year: int) -> list[tuple[int, int]]:
     out = []
     for q in range(4):
@@ -61,6 +63,7 @@ def _quarters(year: int) -> list[tuple[int, int]]:
     return out
 
 
+@lru_cache(maxsize=1024)
 def _months(year: int, first: int = 1, n: int = 12) -> list[tuple[int, int]]:
     out = []
     for m in range(first, first + n):
@@ -71,7 +74,9 @@ def _months(year: int, first: int = 1, n: int = 12) -> list[tuple[int, int]]:
 
 
 def _period_relations(periods: set[tuple[int, int]]) -> list[tuple[tuple[int, int], list[tuple[int, int]], str]]:
-    out = []
+    out: list = []
+    if len(periods) < 4:  # the smallest relation, a quarter and its three months, has four periods
+        return out
     years = {date.fromordinal(s).year for s, _ in periods}
     for y in sorted(years):
         whole = (date(y, 1, 1).toordinal(), date(y, 12, 31).toordinal())
