@@ -88,12 +88,17 @@ def _best_time(body: bytes, rounds: int = 5) -> tuple[float, str]:
 def test_cost_grows_linearly_and_stays_small_up_to_the_size_limit(shape):
     small, large = _sized(shape, 1), _sized(shape, 4)
     assert len(large) <= SIZE_LIMIT and len(large) > 3.5 * len(small)
-    t1, out1 = _best_time(small)
-    t4, out4 = _best_time(large)
-    assert out1 == out4
     # Linear is about the size ratio (≈ 4); allow noise (2.5×), but the old quadratic cost (15–30× here)
-    # fails. Times of a few milliseconds are mostly noise on a shared runner, hence the floor.
+    # fails. Times of a few milliseconds are mostly noise on a shared runner, hence the floor; and a runner
+    # busy with other tests can slow one measurement 3×, so the pair is measured again (up to three times)
+    # before it counts as a failure: a quadratic cost fails every time.
     ratio = len(large) / len(small)
+    for _ in range(3):
+        t1, out1 = _best_time(small)
+        t4, out4 = _best_time(large)
+        assert out1 == out4
+        if t4 < max(2.5 * ratio * t1, 0.05):
+            break
     assert t4 < max(2.5 * ratio * t1, 0.05), f"{shape}: {t1:.4f} s at {len(small)} B, {t4:.4f} s at {len(large)} B"
     # The goal is 0.1 s at the size limit (measured: ≤ 0.06 s of CPU); twice that leaves room for a slower
     # runner. The old code took 2–20 s here.
