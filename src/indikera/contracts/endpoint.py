@@ -6,13 +6,17 @@ and the correlation id, and the caller only sees ``INTERNAL_ERROR`` with that co
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import anyio
+import anyio.to_thread
 from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
@@ -130,6 +134,17 @@ def fault_response(fault: SoapFault, call: Call, background: BackgroundTask | No
 
 Handler = Callable[[envelope.Request, Call], Response]
 
+# One limiter per event loop (a limiter's waiters belong to the loop they wait on; tests run several loops).
+_LIMITERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _limiter(tokens: int) -> anyio.CapacityLimiter:
+    loop = asyncio.get_running_loop()
+    limiter = _LIMITERS.get(loop)
+    if limiter is None or limiter.total_tokens != tokens:
+        limiter = _LIMITERS[loop] = anyio.CapacityLimiter(tokens)
+    return limiter
+
 
 async def serve(
     request: Request,
@@ -139,8 +154,10 @@ async def serve(
     max_depth: int,
     handler: Handler,
     audit: Callable[[Call, str, str | None], None] | None = None,
+    concurrent: int = 2,
 ) -> Response:
-    """Run one SOAP call: checks, parse, ``handler`` (in a worker thread), faults, audit after sending."""
+    """Run one SOAP call: checks, parse, ``handler`` (in a worker thread, at most ``concurrent`` at once in
+    this process and event loop), faults, audit after sending."""
     call = Call(correlation_id(request))
 
     def audited(outcome: str, detail: str | None = None) -> BackgroundTask | None:
@@ -157,7 +174,7 @@ async def serve(
             call.logical_address = parsed.logical_address
             return handler(parsed, call)
 
-        response = await run_in_threadpool(work)
+        response = await anyio.to_thread.run_sync(work, limiter=_limiter(max(1, concurrent)))
         response.headers[CORRELATION_HEADER] = call.correlation_id
         response.background = audited("ok")
         return response

@@ -52,6 +52,7 @@ def mount(app: FastAPI, ctx: AppContext) -> None:
             max_depth=settings.soap_max_depth,
             handler=lambda soap, call: gqi.handle(ctx, request, soap, call),
             audit=gqi.audit(ctx, request),
+            concurrent=settings.soap_concurrent_answers,
         )
 
     async def ping(request: Request) -> Response:
@@ -61,6 +62,7 @@ def mount(app: FastAPI, ctx: AppContext) -> None:
             max_bytes=settings.soap_max_request_bytes,
             max_depth=settings.soap_max_depth,
             handler=lambda soap, call: pingforconfiguration_v1.handle(ctx, soap, call, SERVED_CONTRACTS),
+            concurrent=settings.soap_concurrent_answers,
         )
 
     app.add_route(gqi_path, get_quality_indicators, methods=["POST"], include_in_schema=False)
