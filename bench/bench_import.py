@@ -112,7 +112,8 @@ def write_floor(url: str, n: int) -> tuple[float, float]:
 
     from sqlalchemy import text
 
-    from indikera.ingest.writes import HISTORY_COLUMNS, MEASUREMENT_COLUMNS, batch_stamp, insert_rows, suspend_row_triggers
+    from indikera.ingest.writes import HISTORY_COLUMNS, MEASUREMENT_COLUMNS, batch_stamp, suspend_row_triggers
+    from indikera.store.bulk import insert_rows
     from indikera.store.db import make_engine, writer
 
     eng = make_engine(url)

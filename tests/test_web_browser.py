@@ -1,6 +1,7 @@
 """The preview UI in a real headless Chromium (Debian package ``chromium``) on the demo registry.
 
-Without Chromium (or the playwright package) these tests skip with the reason; on CI (``CI`` set) they fail.
+Without Chromium (or the playwright package) these tests skip with the reason; on CI (``CI`` set) they fail
+(``support.browser``).
 """
 
 from __future__ import annotations
@@ -11,41 +12,10 @@ from collections.abc import Iterator
 
 import pytest
 
-
+from .support.browser import browser  # noqa: F401  (fixture)
 from .support.server import demo_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-CHROMIUM = os.environ.get("INDIKERA_TEST_CHROMIUM", "/usr/bin/chromium")
-ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
-
-
-def _unavailable() -> str | None:
-    if not os.path.exists(CHROMIUM):
-        return f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "the playwright package is not installed (pip install -e '.[test]')"
-    return None
-
-
-@pytest.fixture(scope="module")
-def browser():
-    why = _unavailable()
-    if why:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI requires the browser tests to run: {why}", pytrace=False)
-        pytest.skip(why)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

@@ -14,28 +14,11 @@ from starlette.routing import Route
 
 from indikera.store.tables import batches
 
+from .support.browser import browser  # noqa: F401  (fixture)
 from .support.server import running
 from .support.staff import PERIOD_PARAM, TOKEN, staff_server, waiting_batch
-from .test_web_browser import ARGS, CHROMIUM, _unavailable
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    import os
-
-    why = _unavailable()
-    if why:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI requires the browser tests to run: {why}", pytrace=False)
-        pytest.skip(why)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture

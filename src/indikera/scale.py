@@ -31,7 +31,8 @@ from .domain.checksum import canonical_head, canonical_tail, hash_text, source_t
 from .domain.indicators import Frequency, Indicator, UnitType
 from .domain.organisations import Organisation, OrgType
 from .domain.statistics import needs_masking, wilson_interval
-from .ingest.writes import HISTORY_COLUMNS, insert_rows, restore_row_triggers, suspend_row_triggers
+from .ingest.writes import HISTORY_COLUMNS, restore_row_triggers, suspend_row_triggers
+from .store.bulk import insert_rows
 from .store.catalog_tables import publication_log, publication_rules
 from .store.db import writer
 from .store.repositories import OrganisationRepository, create_batch, ensure_source_system, upsert_indicator, utcnow

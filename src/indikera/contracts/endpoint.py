@@ -134,16 +134,16 @@ def fault_response(fault: SoapFault, call: Call, background: BackgroundTask | No
 
 Handler = Callable[[envelope.Request, Call], Response]
 
-# One limiter per event loop (a limiter's waiters belong to the loop they wait on; tests run several loops).
+# One limiter per event loop and size (a limiter's waiters belong to the loop they wait on; tests run several
+# loops, and apps with different settings).
 _LIMITERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _limiter(tokens: int) -> anyio.CapacityLimiter:
-    loop = asyncio.get_running_loop()
-    limiter = _LIMITERS.get(loop)
-    if limiter is None or limiter.total_tokens != tokens:
-        limiter = _LIMITERS[loop] = anyio.CapacityLimiter(tokens)
-    return limiter
+    by_size = _LIMITERS.setdefault(asyncio.get_running_loop(), {})
+    if tokens not in by_size:
+        by_size[tokens] = anyio.CapacityLimiter(tokens)
+    return by_size[tokens]
 
 
 async def serve(

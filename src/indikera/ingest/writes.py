@@ -22,7 +22,7 @@ from sqlalchemy import Connection, bindparam, select, update
 
 from ..domain.checksum import content_hash
 from ..domain.measurements import SourceSystem
-from ..store.bulk import insert_rows, update_rows  # insert_rows re-exported (scale, bench)
+from ..store.bulk import insert_rows, update_rows
 from ..store.publication_clock import clock
 from ..store.repositories import load_organisations, measurement_from_row, utcnow
 from ..store.tables import indicators, measurement_history, measurements, organisations, pending_changes, source_systems

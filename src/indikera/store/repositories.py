@@ -68,18 +68,7 @@ class OrganisationRepository:
         parent_id = self.ensure(org.parent) if org.parent else None
         row = self._find(org.key)
         if row is None:
-            oid = org.org_id
-            new_id = self.conn.execute(
-                insert(organisations).values(
-                    key=org.key,
-                    type=org.type.value,
-                    name=org.name,
-                    hsa_id=org.hsa_id,
-                    org_root=oid.root if oid else None,
-                    org_extension=oid.extension if oid else None,
-                    parent_id=parent_id,
-                )
-            ).inserted_primary_key[0]
+            new_id = self.conn.execute(insert(organisations).values(_row(org, parent_id))).inserted_primary_key[0]
         else:
             new_id, name, stored_parent = row
             if name != org.name or stored_parent != parent_id:
@@ -112,10 +101,7 @@ class OrganisationRepository:
                 if self._find(org.key) is not None:
                     self.ensure(org)  # stored already: compares name and parent as one row
                     continue
-                oid = org.org_id
-                new.append({"key": org.key, "type": org.type.value, "name": org.name, "hsa_id": org.hsa_id,
-                            "org_root": oid.root if oid else None, "org_extension": oid.extension if oid else None,
-                            "parent_id": self._ids[org.parent.key] if org.parent else None})
+                new.append(_row(org, self._ids[org.parent.key] if org.parent else None))
             for i in range(0, len(new), 500):
                 chunk = new[i:i + 500]
                 self.conn.execute(insert(organisations).values(chunk))
@@ -125,6 +111,14 @@ class OrganisationRepository:
                     if self._stored is not None:
                         self._stored[r.key] = (r.id, by_key[r.key]["name"], by_key[r.key]["parent_id"])
         return {key: self._ids[key] for key in levels}
+
+
+def _row(org: Organisation, parent_id: int | None) -> dict:
+    """The ``organisations`` row of a new organisation."""
+    oid = org.org_id
+    return {"key": org.key, "type": org.type.value, "name": org.name, "hsa_id": org.hsa_id,
+            "org_root": oid.root if oid else None, "org_extension": oid.extension if oid else None,
+            "parent_id": parent_id}
 
 
 def load_organisations(conn: Connection) -> dict[int, Organisation]:

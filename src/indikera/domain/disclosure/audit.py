@@ -127,9 +127,10 @@ def audit(cells: Mapping[Key, Cell], relations: Iterable[Relation], hidden: Iter
             for k in audited:
                 out.intervals.extend(_unbounded(cells[k]))
             continue
+        system = _system(cells, comp, comp_rels, audited)
         if any(r.assumed for r in comp_rels):
-            comp_rels = _believable(cells, comp, comp_rels, audited)
-        systems.append(_system(cells, comp, comp_rels, audited))
+            system = _believable(cells, comp, comp_rels, audited, system)
+        systems.append(system)
     if systems:
         pool = cache.setdefault(_POOL, []) if cache is not None else []
         passed = cache.setdefault(_PASSED, {}) if cache is not None else {}
@@ -151,30 +152,33 @@ def _requirements(c: Cell) -> list[tuple[str, dict[int, float], int]]:
     return [("size", {0: 1.0}, c.threshold)]
 
 
-def _believable(cells: Mapping[Key, Cell], comp: list[Key], rels: list[Relation], audited: list[Key]) -> list[Relation]:
-    """The relations with as many equalities taken on trust kept as the published values allow. Where they
-    contradict (no table satisfies them all), some assumed sum does not hold: relax assumed equalities to ≥ in
-    key order until the system is consistent, then tighten back each one that does not break it. Canonical
-    (key order), and every equality the values allow stays, so no interval is wider than the truth allows."""
+def _believable(cells: Mapping[Key, Cell], comp: list[Key], rels: list[Relation], audited: list[Key],
+                system: tuple) -> tuple:
+    """``system`` (of ``rels``) with as many equalities taken on trust kept as the published values allow.
+    Where they contradict (no table satisfies them all), some assumed sum does not hold: relax assumed
+    equalities to ≥ in key order until the system is consistent, then tighten back each one that does not
+    break it. Canonical (key order), and every equality the values allow stays, so no interval is wider than
+    the truth allows."""
     import numpy as np
 
-    def consistent(candidate: list[Relation]) -> bool:
-        n, eq, eq_rhs, ub, ub_rhs, *_ = _system(cells, comp, candidate, audited)
+    def consistent(candidate: tuple) -> bool:
+        n, eq, eq_rhs, ub, ub_rhs, *_ = candidate
         return ComponentLP(n, eq, eq_rhs, ub, ub_rhs).optimum_of(np.zeros(n)) is not None
 
-    if consistent(rels):
-        return rels
-    assumed = [r for r in rels if r.assumed]
+    def with_relaxed(relaxed: set[Relation]) -> tuple:
+        return _system(cells, comp, sorted(x.relaxed() if x in relaxed else x for x in rels), audited)
+
+    if consistent(system):
+        return system
     relaxed: set[Relation] = set()
-    for r in assumed:
+    for r in (r for r in rels if r.assumed):
         relaxed.add(r)
-        if consistent([x.relaxed() if x in relaxed else x for x in rels]):
+        if consistent(with_relaxed(relaxed)):
             break
     for r in sorted(relaxed):
-        trial = relaxed - {r}
-        if consistent([x.relaxed() if x in trial else x for x in rels]):
-            relaxed = trial
-    return sorted(x.relaxed() if x in relaxed else x for x in rels)
+        if consistent(with_relaxed(relaxed - {r})):
+            relaxed = relaxed - {r}
+    return with_relaxed(relaxed)
 
 
 def _unbounded(c: Cell) -> list[Interval]:
@@ -294,6 +298,5 @@ def _solve_component(system: tuple, out: AuditResult, pool: list[dict], passed: 
             passed[k, quantity] = found
         out.intervals.append(found)
     out.lps += lp.solves
-    names = list(col)
-    pool.extend({v: float(x[j]) for j, v in enumerate(names)} for x in points[known:])
+    pool.extend({v: float(x[j]) for j, v in enumerate(col)} for x in points[known:])
     del pool[:-_POOL_SIZE]

@@ -41,7 +41,7 @@ class ComponentLP:
         lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = self.a.indptr, self.a.indices, self.a.data
         h.passModel(lp)
         self._h = h
-        self._costs: np.ndarray | None = None
+        self._all = np.arange(n, dtype=np.int32)  # every column's cost changes with each objective
         self.solves = 0
 
     def optimum(self, objective: dict[int, float], sense: float) -> np.ndarray | None:
@@ -52,8 +52,7 @@ class ComponentLP:
         return self.optimum_of(costs)
 
     def optimum_of(self, costs: np.ndarray) -> np.ndarray | None:
-        idx = np.arange(self.n, dtype=np.int32)
-        self._h.changeColsCost(self.n, idx, costs)
+        self._h.changeColsCost(self.n, self._all, costs)
         self._h.run()
         self.solves += 1
         if self._h.getModelStatus() != self._highspy.HighsModelStatus.kOptimal:
