@@ -147,7 +147,8 @@ def _do(engine, tmp: Path, counter, action: tuple) -> None:
             elif kind == "correct-sql":  # a DBA corrects one value by hand, stamping it as every writer does
                 ids = conn.execute(select(measurements.c.id).order_by(measurements.c.id)).scalars().all()
                 conn.execute(update(measurements).where(measurements.c.id == ids[arg % len(ids)])
-                             .values(numerator=measurements.c.numerator + 1, updated_at=utcnow()))
+                             .values(numerator=measurements.c.numerator + 1,  # the rate with it: a consistent value
+                                     rate=(measurements.c.numerator + 1) / measurements.c.denominator, updated_at=utcnow()))
             elif kind == "invisible-sql":  # a write no public answer shows (the file name of every batch)
                 conn.execute(text("UPDATE batches SET file_name = file_name || 'x'"))
         except IndikeraError:

@@ -40,7 +40,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-db_app = typer.Typer(help="Databasen: kör migreringar, visa schemats revision. (Database: apply migrations, show the schema revision.)",
+db_app = typer.Typer(help="Databasen: kör migreringar, visa schemats revision, kontrollera sammanfattningar. "
+                          "(Database: apply migrations, show the schema revision, check the summaries.)",
                      no_args_is_help=True)
 DEMO_DB_URL = "sqlite:///indikera-demo.db"
 
@@ -67,6 +68,32 @@ def db_current(db: DbOption = None, config: ConfigOption = None) -> None:
     typer.echo(f"current={current} head={head} {'up-to-date' if current == head else 'PENDING'}")
     if current != head:
         raise typer.Exit(1)
+
+
+@db_app.command("check")
+def db_check(db: DbOption = None, config: ConfigOption = None,
+             repair: bool = typer.Option(False, "--repair", help="Bygg om sammanfattningarna. (Rebuild the summaries.)")) -> None:
+    """Jämför sammanfattningarna som öppna data förseglas från med mätvärdena. (Check the summaries the open data
+    is sealed from against the stored values; exit 1 on any difference.)"""
+    from .store import db as store_db
+    from .store import value_summaries
+    from .store.db import writer
+
+    settings = get_settings(db, config)
+    engine = store_db.make_engine(settings.database_url)
+    with engine.connect() as conn:
+        found = value_summaries.differences(conn)
+    for line in found:
+        typer.echo(line)
+    if found and repair:
+        with writer(engine).begin() as conn:
+            value_summaries.rebuild(conn, force=True)
+            conn.exec_driver_sql("UPDATE data_version SET version = version + 1 WHERE id = 1")  # every cache reloads
+        typer.echo("Sammanfattningarna är ombyggda. (The summaries were rebuilt.)")
+        return
+    if found:
+        raise typer.Exit(1)
+    typer.echo("Sammanfattningarna stämmer med mätvärdena. (The summaries match the stored values.)")
 
 
 def _progress() -> Progress:

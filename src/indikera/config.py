@@ -45,6 +45,8 @@ class Settings:
     # Answers built at once per process; more calls wait their turn. Building an answer is CPU work under the
     # GIL: 32 at once in 32 threads thrash, and gave half the one-at-a-time throughput (bench/README.md).
     soap_concurrent_answers: int = 2
+    # The same for the open-data API (``/api/v1``): pages and files built at once per process (concurrency.py).
+    opendata_concurrent_answers: int = 2
     # --- HTTP when `serve` faces the network (http_limits.py) ---
     http_header_timeout: float = 10.0  # seconds to receive a whole request head; then the connection is closed
     http_body_timeout: float = 30.0  # seconds from a request's head to the end of its body

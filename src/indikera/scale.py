@@ -36,6 +36,7 @@ from .store.bulk import insert_rows
 from .store.catalog_tables import publication_log, publication_rules
 from .store.db import writer
 from .store.repositories import OrganisationRepository, create_batch, ensure_source_system, upsert_indicator, utcnow
+from .store import value_summaries
 from .store.tables import batches, measurement_history, measurements, settings
 
 MARKER = "demo_scale"  # settings key: the shape this database was scaled to
@@ -196,9 +197,11 @@ def build(engine: Engine, n: int | Shape, *, progress: Callable[[int], None] | N
             if pool:
                 pool.close()
                 pool.join()
-        restore_row_triggers(conn, saved)
+        restore_row_triggers(conn, saved, {job.indicator_id for job in jobs})
         if per_row_checks_off:
             _check_references(conn)
+            # The replica role skipped the summaries' triggers too (migration 0012): one aggregate instead.
+            value_summaries.rebuild(conn, {job.indicator_id for job in jobs})
         conn.execute(batches.update().where(batches.c.id == jobs[0].batch_id).values(added=shape.measurements))
         conn.execute(insert(settings).values(key=MARKER, value=f"{shape.indicators}x{shape.units}x{shape.periods}"))
     if not sqlite:  # fresh statistics, or the first plans at this size are guesses

@@ -6,11 +6,9 @@ and the correlation id, and the caller only sees ``INTERNAL_ERROR`` with that co
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 import uuid
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
+from ..concurrency import limiter
 from ..rivta import CORRELATION_HEADER
 from . import envelope, xmlsafe
 from .soap import CONTENT_TYPE, VERSION_MISMATCH, SoapFault, client_fault, fault_envelope, server_fault
@@ -134,18 +133,6 @@ def fault_response(fault: SoapFault, call: Call, background: BackgroundTask | No
 
 Handler = Callable[[envelope.Request, Call], Response]
 
-# One limiter per event loop and size (a limiter's waiters belong to the loop they wait on; tests run several
-# loops, and apps with different settings).
-_LIMITERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def _limiter(tokens: int) -> anyio.CapacityLimiter:
-    by_size = _LIMITERS.setdefault(asyncio.get_running_loop(), {})
-    if tokens not in by_size:
-        by_size[tokens] = anyio.CapacityLimiter(tokens)
-    return by_size[tokens]
-
-
 async def serve(
     request: Request,
     *,
@@ -174,7 +161,7 @@ async def serve(
             call.logical_address = parsed.logical_address
             return handler(parsed, call)
 
-        response = await anyio.to_thread.run_sync(work, limiter=_limiter(max(1, concurrent)))
+        response = await anyio.to_thread.run_sync(work, limiter=limiter(concurrent))
         response.headers[CORRELATION_HEADER] = call.correlation_id
         response.background = audited("ok")
         return response

@@ -77,7 +77,7 @@ class WriteTransaction:
         — or roll back for a dry run or an import that changes nothing."""
         assert self._orgs is not None
         conn = self.conn
-        restore_row_triggers(conn, self._triggers)
+        restore_row_triggers(conn, self._triggers, self._jobs.touched if self._jobs else ())
         renamed = self._orgs.changed
         if renamed:
             rehash(conn, renamed)

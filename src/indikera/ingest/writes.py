@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 from operator import itemgetter
 
@@ -22,6 +22,7 @@ from sqlalchemy import Connection, bindparam, select, update
 
 from ..domain.checksum import content_hash
 from ..domain.measurements import SourceSystem
+from ..store import value_summaries
 from ..store.bulk import insert_rows, update_rows
 from ..store.publication_clock import clock
 from ..store.repositories import load_organisations, measurement_from_row, utcnow
@@ -121,6 +122,7 @@ class JobWriter:
         self.conn, self.batch_id, self.stamp = conn, batch_id, stamp
         self.sqlite = conn.dialect.name == "sqlite"
         self._approved: dict[int, bool] = {}  # batch id → approved (no approval runs during an import's lock)
+        self.touched: set[int] = set()  # indicator ids written: their summaries are rebuilt (restore_row_triggers)
 
     def _shown(self, olds: list) -> set[int]:
         """Ids of the stored rows whose batch is approved: those are not overwritten but get a pending change."""
@@ -140,6 +142,8 @@ class JobWriter:
 
     def write(self, job: Job) -> None:
         inserts, updates, deletes, history = job
+        self.touched.update(row[_INDICATOR] for row in inserts)
+        self.touched.update(row[_INDICATOR] for _, row in updates)
         if inserts:
             insert_rows(self.conn, measurements.name, MEASUREMENT_COLUMNS, inserts)
         mark = "?" if self.sqlite else "%s"
@@ -157,6 +161,7 @@ class JobWriter:
                         [(old_id, *row) for old_id, row in updates if old_id not in shown])  # not public: in place
         if deletes:
             olds = list(self._old_rows(deletes))
+            self.touched.update(old.indicator_id for old in olds)
             for old in olds:
                 history.append(self._old_history("removed", old, _snapshot_of_row(old), None))
             pending.supersede(self.conn, self.batch_id, deletes)
@@ -179,25 +184,28 @@ def batch_stamp(sqlite: bool):
     return now.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else now
 
 
-# The tables the import writes row by row; their data-version triggers (migrations 0004 and 0006) are
-# suspended on SQLite for the import and replaced by one bump.
+# The tables the import writes row by row; their data-version triggers (migrations 0004 and 0006) and the
+# summaries' triggers (0012) are suspended on SQLite for the import and replaced by one bump and one rebuild.
 ROW_TABLES = ("measurements", "measurement_history", "pending_changes")
+_SUSPENDED = tuple((table, table.replace("_", "\\_") + "\\_data\\_version\\_%") for table in ROW_TABLES) + (
+    ("measurements", "measurements\\_summary\\_%"),)
+_INDICATOR = MEASUREMENT_COLUMNS.index("indicator_id")
 
 
 def suspend_row_triggers(conn: Connection) -> list[tuple[str, str]]:
     """SQLite knows only per-row triggers, and the data-version triggers on ``measurements`` (migration 0004)
-    and ``measurement_history`` (0006) cost more than the insert itself at a million rows. Inside the
-    import's transaction the triggers are dropped here and re-created from their stored SQL by
-    :func:`restore_row_triggers`, which bumps the version once. DDL is transactional in SQLite: a failed or
-    killed import rolls the triggers back with everything else, and no other writer can run meanwhile (the
-    import holds the write lock). PostgreSQL's triggers are per statement already: nothing to do."""
+    and ``measurement_history`` (0006) cost more than the insert itself at a million rows; the summaries'
+    (0012) doubled an import's time. Inside the import's transaction the triggers are dropped here and
+    re-created from their stored SQL by :func:`restore_row_triggers`, which bumps the version once and rebuilds
+    the summaries of the indicators written. DDL is transactional in SQLite: a failed or killed import rolls the
+    triggers back with everything else, and no other writer can run meanwhile (the import holds the write
+    lock). PostgreSQL's triggers are per statement already: nothing to do."""
     if conn.dialect.name != "sqlite":
         return []
-    # Only the data-version triggers, whose whole effect the single bump below reproduces; any other
-    # trigger on these tables (a DBA's own audit, say) keeps firing row by row.
+    # Only these triggers, whose whole effect the bump and the rebuild below reproduce; any other trigger on
+    # these tables (a DBA's own audit, say) keeps firing row by row.
     saved: list[tuple[str, str]] = []
-    for table in ROW_TABLES:
-        pattern = table.replace("_", "\\_") + "\\_data\\_version\\_%"
+    for table, pattern in _SUSPENDED:
         saved += [tuple(r) for r in conn.exec_driver_sql(
             "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? "
             "AND name LIKE ? ESCAPE '\\' ORDER BY name", (table, pattern))]
@@ -206,9 +214,13 @@ def suspend_row_triggers(conn: Connection) -> list[tuple[str, str]]:
     return saved
 
 
-def restore_row_triggers(conn: Connection, saved: list[tuple[str, str]]) -> None:
+def restore_row_triggers(conn: Connection, saved: list[tuple[str, str]], indicator_ids: Iterable[int]) -> None:
+    """Re-create the suspended triggers; bump the data version once; rebuild the summaries of ``indicator_ids``
+    (every indicator whose values were written while the triggers were off)."""
     for _, sql in saved:
         conn.exec_driver_sql(sql)
+    if any(name.startswith("measurements_summary_") for name, _ in saved):
+        value_summaries.rebuild(conn, indicator_ids)
     if saved:
         conn.exec_driver_sql("UPDATE data_version SET version = version + 1 WHERE id = 1")
 

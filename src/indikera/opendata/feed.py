@@ -19,27 +19,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, select
-from sqlalchemy.sql import visitors
+from sqlalchemy import Connection, Engine, func, literal, select
 
-from ..publish.visibility import PUBLIC, visible_measurements
+from ..publish.visibility import PUBLIC, on_table, visible_measurements
 from ..store.catalog_tables import indicator_descriptions, publication_log
-from ..store.tables import batches, measurement_history, measurements
+from ..store.summary_tables import value_groups
+from ..store.tables import batches, measurement_history
 from .params import as_utc, iso
 from .state import View
 
 EVENT_TYPES = ("results-published", "results-depublished", "indicator-opened", "indicator-closed", "description-updated")
 MAX_REMOVED_KEYS = 10_000  # per event; more are counted, not listed
-
-
-def _on_history(clause):
-    """The visibility clause rewritten from ``measurements`` columns to ``measurement_history`` columns."""
-    def swap(element, **_kw):
-        if getattr(element, "table", None) is measurements and element.key in measurement_history.c:
-            return measurement_history.c[element.key]
-        return None
-
-    return visitors.replacement_traverse(clause, {}, swap)
+# Inline, not bound: the partial index of one batch's removals (migration 0012) is used only for the literal.
+REMOVED = literal("removed", literal_execute=True)
 
 
 def _was_open(opened: dict[int, list[datetime]], view: View, indicator_id: int, at: datetime) -> bool:
@@ -83,16 +75,18 @@ def events_on(conn: Connection, view: View, since: datetime | None) -> list[dict
     # Batches: approvals (with removals) and de-publications.
     bq = select(batches).where(batches.c.approved_at.is_not(None)).order_by(batches.c.id)
     visible = visible_measurements(conn, PUBLIC, view.open_ids)
+    visible_groups = on_table(visible, value_groups)  # the same rule on the per-group summary: no value read
     for b in conn.execute(bq).all():
         approved_at = as_utc(b.approved_at)
         if b.status == "approved" and (since is None or approved_at > since):
-            ids = conn.execute(select(measurements.c.indicator_id).where(visible, measurements.c.batch_id == b.id).distinct()).scalars().all()
+            ids = conn.execute(select(value_groups.c.indicator_id).where(
+                visible_groups, value_groups.c.batch_id == b.id, value_groups.c.n > 0).distinct()).scalars().all()
             removed_rows = conn.execute(
                 select(measurement_history.c.indicator_id, measurement_history.c.period_start,
                        measurement_history.c.period_end, measurement_history.c.organisation_id,
                        measurement_history.c.stratum)
-                .where(measurement_history.c.batch_id == b.id, measurement_history.c.operation == "removed",
-                       measurement_history.c.indicator_id.in_(list(view.open_ids)), _on_history(visible))
+                .where(measurement_history.c.batch_id == b.id, measurement_history.c.operation == REMOVED,
+                       measurement_history.c.indicator_id.in_(list(view.open_ids)), on_table(visible, measurement_history))
                 .order_by(measurement_history.c.id).limit(MAX_REMOVED_KEYS + 1)
             ).all()
             if ids or removed_rows:
@@ -114,7 +108,10 @@ def events_on(conn: Connection, view: View, since: datetime | None) -> list[dict
             if since is not None and at <= since:
                 continue
             # Its values, and from the history the ones it corrected (back to their old values: publish.timeline).
-            ids = set(conn.execute(select(measurements.c.indicator_id).where(measurements.c.batch_id == b.id).distinct()).scalars())
+            ids = set(conn.execute(select(value_groups.c.indicator_id).where(
+                value_groups.c.batch_id == b.id, value_groups.c.n > 0).distinct()).scalars())
+            # (The history's indicators of a de-published batch are read from its rows: proportional to the
+            # batch's size, once per data version; ``value_groups`` cannot say what it once added.)
             ids |= set(conn.execute(select(measurement_history.c.indicator_id).where(measurement_history.c.batch_id == b.id).distinct()).scalars())
             names = sorted(view.indicators[i].measure_id for i in ids if i in view.indicators and _was_open(opened, view, i, at))
             if names:

@@ -15,6 +15,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from .. import __version__
+from ..concurrency import BuildLimit
 from ..context import AppContext
 from ..domain.errors import IndikeraError
 from ..http_problems import PROBLEM_MEDIA_TYPE, problem_body
@@ -113,6 +114,7 @@ def build_api(ctx: AppContext) -> FastAPI:
         max_age=86400,
     )
     api.add_middleware(HeadAsGet)
+    api.add_middleware(BuildLimit, tokens=ctx.settings.opendata_concurrent_answers)  # outermost: waiting is free
     return api
 
 

@@ -17,10 +17,11 @@ from dataclasses import astuple
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, and_, func, select
 
 from ..caches import Versioned, current_version
-from ..publish.visibility import PUBLIC, visible_measurements
+from ..publish.visibility import PUBLIC, on_table, period_ruled, visible_measurements
+from ..store.summary_tables import GROUP_KEY, value_groups, value_members
 from ..store.tables import measurements, result_removals
 from .feed import events_on
 from .params import as_utc
@@ -48,22 +49,20 @@ def seal(conn: Connection, view: View) -> State:
             add("description", ind.measure_id, d.description.version, d.created_at, json.dumps(d.document, sort_keys=True))
             stamps.append(d.created_at)
     # The visible values, per (indicator, batch, period): visibility changes by indicator, period and batch,
-    # so a group is visible or not as a whole; within it, adding or removing a value moves the count or the
-    # id sum, and changing one moves the newest ``updated_at`` (every write of a value stamps it — the
-    # importer, renames' rehash — which ``updatedSince`` relies on too). Aggregates, not every row: a change
-    # costs two grouped scans, not a read of every row into Python. (At 10 million values these scans take
-    # minutes on a loaded machine: bench/README.md; an incremental digest is future work.)
-    m = measurements
+    # so a group is visible or not as a whole. Read from ``value_groups``, which the database's triggers keep
+    # (migration 0012): any write to a value of a group moves its revision, adding or removing one moves its
+    # count and id sum, and ``last_change`` is the newest stamp written there. A few thousand rows, not every
+    # value (a grouped scan of 10 million values took 98–124 s per worker after every change).
+    g = value_groups
     visible = visible_measurements(conn, PUBLIC, view.open_ids)
-    keys = (m.c.indicator_id, m.c.batch_id, m.c.period_start, m.c.period_end)
-    for g in conn.execute(select(*keys, func.count(), func.sum(m.c.id), func.max(m.c.visible_since), func.max(m.c.updated_at))
-                          .where(visible).group_by(*keys).order_by(*keys)):
-        add("values", tuple(g))
-        stamps += [_ts(g[-1]), _ts(g[-2])]
+    keys = [g.c[k] for k in GROUP_KEY]
+    for r in conn.execute(select(*keys, g.c.n, g.c.id_sum, g.c.revision, g.c.last_change)
+                          .where(on_table(visible, g), g.c.n > 0).order_by(*keys)):
+        add("values", tuple(r))
+        stamps.append(_ts(r.last_change))
     # The tombstones /results/removed lists (append-only: their count and newest id say everything).
     add("removals", tuple(conn.execute(select(func.count(), func.max(result_removals.c.id), func.max(result_removals.c.at))).one()))
-    pairs = conn.execute(select(m.c.organisation_id, m.c.source_system_id).where(visible).distinct()).all()
-    direct, source_ids = {p[0] for p in pairs}, {p[1] for p in pairs}
+    direct, source_ids = _shown(conn, view, visible)
     shown: set[int] = set()
     for oid in direct:
         shown.update(o.id for o in view.chain(oid))
@@ -77,6 +76,23 @@ def seal(conn: Connection, view: View) -> State:
         stamps.append(_ts(datetime.fromisoformat(event["at"].replace("Z", "+00:00"))) if event.get("at") else None)
     last = max((s for s in stamps if s is not None), default=EPOCH).replace(microsecond=0)
     return State(h.hexdigest()[:32], last)
+
+
+def _shown(conn: Connection, view: View, visible) -> tuple[set[int], set[int]]:
+    """The organisations and source systems that visible values show. From ``value_members`` for indicators
+    whose visibility does not depend on the period (the member summary has no period); the few indicators
+    with period-narrowed rules are read from their values."""
+    by_period = period_ruled(conn, view.open_ids)
+    vm, m = value_members, measurements
+    pairs: set[tuple[int, int]] = set()
+    plain = sorted(view.open_ids - by_period)
+    if plain:
+        clause = on_table(visible_measurements(conn, PUBLIC, plain), vm)
+        pairs.update(tuple(p) for p in conn.execute(select(vm.c.organisation_id, vm.c.source_system_id).where(clause).distinct()))
+    if by_period:
+        clause = and_(visible, m.c.indicator_id.in_(sorted(by_period)))
+        pairs.update(tuple(p) for p in conn.execute(select(m.c.organisation_id, m.c.source_system_id).where(clause).distinct()))
+    return {p[0] for p in pairs}, {p[1] for p in pairs}
 
 
 def current(engine: Engine, cache: Versioned[View]) -> View:

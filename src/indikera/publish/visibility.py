@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from datetime import date
 from enum import Enum
 
-from sqlalchemy import ColumnElement, Connection, and_, false, not_, or_, select
+from sqlalchemy import ColumnElement, Connection, Table, and_, false, not_, or_, select
+from sqlalchemy.sql import visitors
 
 from ..catalog.model import Description
 from ..catalog.store import latest_stored
@@ -115,6 +116,29 @@ def visible_measurements(
     return and_(approved, or_(*parts))
 
 
+def on_table(clause: ColumnElement[bool], table: Table) -> ColumnElement[bool]:
+    """``clause`` (over ``measurements``) rewritten to the same-named columns of ``table``: the history, or a
+    summary keyed by the columns visibility decides on (``store.summary_tables``). A clause that needs a
+    column ``table`` lacks raises, rather than silently deciding on something else."""
+    def swap(element, **_kw):
+        if getattr(element, "table", None) is measurements:
+            if element.key not in table.c:
+                raise ValueError(f"visibility needs measurements.{element.key}, which {table.name} lacks")
+            return table.c[element.key]
+        return None
+
+    return visitors.replacement_traverse(clause, {}, swap)
+
+
+def period_ruled(conn: Connection, indicator_ids: Iterable[int]) -> set[int]:
+    """Of these indicators, those with a rule narrowed to a period: their visibility depends on each value's period."""
+    ids = sorted(set(indicator_ids))
+    if not ids:
+        return set()
+    return set(conn.execute(select(publication_rules.c.indicator_id).where(
+        publication_rules.c.indicator_id.in_(ids), publication_rules.c.period_start.is_not(None))).scalars())
+
+
 def level_of(conn: Connection, indicator_id: int) -> Level:
     """The indicator-wide publication level (``unpublished`` when none is set)."""
     row = conn.execute(
@@ -150,6 +174,8 @@ __all__ = [
     "Level",
     "agreed_indicator_ids",
     "level_of",
+    "on_table",
+    "period_ruled",
     "visible_descriptions",
     "visible_indicator_ids",
     "visible_measurements",

@@ -8,9 +8,42 @@ its per-call overhead (≈ 3 ms) made the demo registry's 25 000 bounds take ove
 
 from __future__ import annotations
 
+import ctypes
+import os
+import sys
+import threading
+
 import numpy as np
 
 CAP = 1e9  # every variable's upper bound: no LP is unbounded; a bound at the cap counts as infinite
+_FIRST = threading.Lock()
+_quiet = False
+
+
+def _highs():
+    """A silent HiGHS instance. The first one in a process prints HiGHS's banner to file descriptor 1 before
+    any option can be set, which broke ``indikera import audit --json`` (stdout no longer JSON): that one is
+    made with descriptor 1 pointed at /dev/null."""
+    global _quiet
+    import highspy
+
+    with _FIRST:
+        if _quiet:
+            h = highspy.Highs()
+        else:
+            sys.stdout.flush()
+            saved, null = os.dup(1), os.open(os.devnull, os.O_WRONLY)
+            try:
+                os.dup2(null, 1)
+                h = highspy.Highs()
+                ctypes.CDLL(None).fflush(None)  # the C library's buffer, while it still goes to /dev/null
+            finally:
+                os.dup2(saved, 1)
+                os.close(saved)
+                os.close(null)
+            _quiet = True
+    h.setOptionValue("output_flag", False)
+    return h
 
 
 class ComponentLP:
@@ -31,8 +64,7 @@ class ComponentLP:
         self.lower = np.array([*eq_rhs, *([-inf] * len(ub))], dtype=float)
         self.upper = np.array([*eq_rhs, *ub_rhs], dtype=float)
         self.n_eq = len(eq)
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
+        h = _highs()
         lp = highspy.HighsLp()
         lp.num_col_, lp.num_row_ = n, len(rows)
         lp.col_cost_, lp.col_lower_, lp.col_upper_ = np.zeros(n), np.zeros(n), np.full(n, CAP)
