@@ -60,6 +60,10 @@ class Settings:
     import_max_line_bytes: int = 65_536
     import_workers: int = 0  # processes that check a large CSV file in parallel; 0: one per CPU, at most 4
     import_parallel_min_bytes: int = 16_000_000  # smaller files are checked in one process
+    # PostgreSQL: the import's COPYs skip the per-row foreign-key triggers and every reference is checked as one
+    # query at the end, in the same transaction (ingest/deferred_checks.py); only where the role may and no
+    # trigger but indikera's own is on the tables. About halves a large import's time; false: per-row checks.
+    import_set_based_checks: bool = True
     import_writer_process_min_rows: int = 20_000  # smaller imports write from the importer's own process
     import_xlsx_max_bytes: int = 4_000_000_000  # an XLSX file's parts together, uncompressed (checked before inflating)
     import_xlsx_max_ratio: float = 200.0  # uncompressed / compressed size of a part (XLSX writers give 3-20)

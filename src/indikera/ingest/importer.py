@@ -254,7 +254,7 @@ def apply(engine: Engine, plan: Plan, settings: Settings, *, actor: str, dry_run
     thresholds = {mid: threshold_of(mid, by_mid, settings.default_display_threshold) for mid in by_mid}
     spool = plan.spool
     out = Outcome(None, dry_run=dry_run)
-    session = session_for(engine, plan.rows, settings.import_writer_process_min_rows)
+    session = session_for(engine, plan.rows, settings.import_writer_process_min_rows, settings.import_set_based_checks)
     try:
         begun = session.begin(plan.source, plan.file_name, plan.sha256, plan.fmt, actor, spool.organisations)
         out.batch_id = begun.batch_id

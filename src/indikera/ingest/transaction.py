@@ -17,6 +17,7 @@ from ..domain.organisations import Organisation
 from ..store.db import writer
 from ..store.repositories import OrganisationRepository, create_batch, ensure_source_system
 from ..store.tables import batches, organisations
+from . import deferred_checks
 from .writes import Job, JobWriter, batch_stamp, rehash, restore_row_triggers, suspend_row_triggers
 
 IMPORT_LOCK_KEY = 0x696E_646B  # "indk": PostgreSQL advisory lock serialising imports
@@ -39,8 +40,10 @@ class Finished:
 
 
 class WriteTransaction:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, set_based_checks: bool = True) -> None:
         self.conn = writer(engine).connect()
+        self._set_based = set_based_checks
+        self._floor: dict[str, int] | None = None  # set when the COPYs skip per-row checks (deferred_checks)
         self.tx = self.conn.begin()  # SQLite: BEGIN IMMEDIATE, the write lock is ours from here
         self._jobs: JobWriter | None = None
         self._triggers: list[tuple[str, str]] = []
@@ -62,7 +65,9 @@ class WriteTransaction:
             stored_keys[r.id] = r.key
             stored_parents[r.id] = r.parent_id
         stamp = batch_stamp(conn.dialect.name == "sqlite")
-        self._jobs = JobWriter(conn, batch_id, stamp)
+        if self._set_based and deferred_checks.possible(conn):
+            self._floor = deferred_checks.id_floor(conn)
+        self._jobs = JobWriter(conn, batch_id, stamp, unchecked=self._floor is not None)
         self._triggers = suspend_row_triggers(conn)
         self.batch_id = batch_id
         self._who = (actor, file_name)  # for the audit row written with the commit
@@ -77,7 +82,10 @@ class WriteTransaction:
         — or roll back for a dry run or an import that changes nothing."""
         assert self._orgs is not None
         conn = self.conn
-        restore_row_triggers(conn, self._triggers, self._jobs.touched if self._jobs else ())
+        touched = self._jobs.touched if self._jobs else set()
+        restore_row_triggers(conn, self._triggers, touched)
+        if self._floor is not None:
+            deferred_checks.check_new_rows(conn, self._floor, touched)
         renamed = self._orgs.changed
         if renamed:
             rehash(conn, renamed)

@@ -34,8 +34,8 @@ class ImportWriteError(IndikeraError, RuntimeError):
 
 
 class LocalSession:
-    def __init__(self, engine: Engine) -> None:
-        self._t = WriteTransaction(engine)
+    def __init__(self, engine: Engine, set_based_checks: bool = True) -> None:
+        self._t = WriteTransaction(engine, set_based_checks=set_based_checks)
 
     def begin(self, *args: Any) -> Begun:
         return self._t.begin(*args)
@@ -55,11 +55,11 @@ class LocalSession:
 
 
 class ProcessSession:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, set_based_checks: bool = True) -> None:
         self._proc = subprocess.Popen([sys.executable, "-m", __name__], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                       stderr=subprocess.DEVNULL)
         # The URL (with any password) goes over the pipe, never on a command line others can read.
-        self._send(("open", engine.url.render_as_string(hide_password=False)))
+        self._send(("open", engine.url.render_as_string(hide_password=False), set_based_checks))
         self._read: Connection | None = None
 
     def _send(self, message: tuple) -> None:
@@ -128,13 +128,13 @@ class ProcessSession:
         self._proc.wait()
 
 
-def session_for(engine: Engine, rows: int, min_rows: int) -> LocalSession | ProcessSession:
+def session_for(engine: Engine, rows: int, min_rows: int, set_based_checks: bool = True) -> LocalSession | ProcessSession:
     """A writer process for imports of at least ``min_rows`` rows (starting one costs a few tenths of a
     second); the importer's own process for smaller ones and for in-memory SQLite."""
     database = engine.url.database
     if engine.dialect.name == "sqlite" and (not database or database == ":memory:" or database.startswith("file::memory")):
-        return LocalSession(engine)
-    return ProcessSession(engine) if rows >= min_rows else LocalSession(engine)
+        return LocalSession(engine, set_based_checks)
+    return ProcessSession(engine, set_based_checks) if rows >= min_rows else LocalSession(engine, set_based_checks)
 
 
 def _serve() -> None:
@@ -156,7 +156,7 @@ def _serve() -> None:
             kind = message[0]
             if kind == "open":
                 engine = make_engine(message[1])
-                t = WriteTransaction(engine)
+                t = WriteTransaction(engine, set_based_checks=message[2])
             elif kind == "begin":
                 answer("ok", t.begin(*message[1:]))  # type: ignore[union-attr]
             elif kind == "write":

@@ -13,6 +13,7 @@ of a million values does not write every value twice (``history.changes`` puts i
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
@@ -28,6 +29,7 @@ from ..store.publication_clock import clock
 from ..store.repositories import load_organisations, measurement_from_row, utcnow
 from ..store.tables import indicators, measurement_history, measurements, organisations, pending_changes, source_systems
 from . import pending
+from .deferred_checks import unchecked
 
 CHUNK = 5000
 MEASUREMENT_COLUMNS = (
@@ -118,9 +120,10 @@ class JobWriter:
     stored values as they were (read here, inside the import's transaction). A change or removal of an
     approved value waits in ``pending_changes`` until this batch is approved (``ingest.pending``)."""
 
-    def __init__(self, conn: Connection, batch_id: int, stamp) -> None:
+    def __init__(self, conn: Connection, batch_id: int, stamp, *, unchecked: bool = False) -> None:
         self.conn, self.batch_id, self.stamp = conn, batch_id, stamp
         self.sqlite = conn.dialect.name == "sqlite"
+        self.unchecked = unchecked  # PostgreSQL: COPY without per-row triggers, checked at the end (deferred_checks)
         self._approved: dict[int, bool] = {}  # batch id → approved (no approval runs during an import's lock)
         self.touched: set[int] = set()  # indicator ids written: their summaries are rebuilt (restore_row_triggers)
 
@@ -145,7 +148,8 @@ class JobWriter:
         self.touched.update(row[_INDICATOR] for row in inserts)
         self.touched.update(row[_INDICATOR] for _, row in updates)
         if inserts:
-            insert_rows(self.conn, measurements.name, MEASUREMENT_COLUMNS, inserts)
+            with self._copying():
+                insert_rows(self.conn, measurements.name, MEASUREMENT_COLUMNS, inserts)
         mark = "?" if self.sqlite else "%s"
         waiting: list[tuple] = []  # pending changes and removals of approved values
         if updates:
@@ -175,7 +179,11 @@ class JobWriter:
         if waiting:
             insert_rows(self.conn, pending_changes.name, pending.PENDING_COLUMNS, waiting)
         if history:
-            insert_rows(self.conn, measurement_history.name, HISTORY_COLUMNS, history)
+            with self._copying():
+                insert_rows(self.conn, measurement_history.name, HISTORY_COLUMNS, history)
+
+    def _copying(self):
+        return unchecked(self.conn) if self.unchecked else nullcontext()
 
 
 def batch_stamp(sqlite: bool):
