@@ -34,7 +34,9 @@ def page(browser):
     pg.on("console", lambda m: problems.append(m.text) if m.type == "error" and not m.text.startswith("Failed to load resource") else None)
     pg.on("pageerror", lambda e: problems.append(str(e)))
     pg.on("response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 and r.request.resource_type != "document" else None)
-    pg.on("requestfailed", lambda r: problems.append(f"failed {r.url}"))
+    # A request the browser cancels because the test navigated on (the icon of the page left) is no fault; a
+    # missing resource answers 4xx above, a refused one fails with another reason.
+    pg.on("requestfailed", lambda r: problems.append(f"failed {r.url}: {r.failure}") if r.failure != "net::ERR_ABORTED" else None)
     yield pg
     context.close()
     # No CSP violation, missing stylesheet/icon or script error on any page the test visited.
