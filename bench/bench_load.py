@@ -236,6 +236,31 @@ def check_answers(base: str, workers: int) -> tuple[float, float]:
 # ---------------------------------------------------------------- the run
 
 
+def _cpu_ticks() -> tuple[int, int] | None:
+    """(all, idle) jiffies of the whole machine (Linux), or None."""
+    try:
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:]]
+    except OSError:
+        return None
+    return sum(v), v[3] + v[4]
+
+
+def timed(generate, *a) -> dict:
+    """``generate``'s result plus the machine's CPU use over the run: ``busy`` (0–1 of all cores) and ``cpu_ms``
+    per completed request (server, database and load generator together). If a request costs the same CPU
+    concurrently as one at a time, nothing thrashes, and a ratio below 1 means the cores were full."""
+    before, started = _cpu_ticks(), time.perf_counter()
+    res = generate(*a)
+    after, wall = _cpu_ticks(), time.perf_counter() - started
+    if before and after and after[0] > before[0]:
+        busy = 1 - (after[1] - before[1]) / (after[0] - before[0])
+        res["busy"] = busy
+        done = res.get("requests") or res["rps"] * wall
+        res["cpu_ms"] = busy * (os.cpu_count() or 1) * wall * 1000 / done if done else None
+    return res
+
+
 def measure(target: str, url: str, workers: int, args, generate, tmp: Path, with_workers: bool) -> list[dict]:
     proc, base = start_server(url, workers, with_workers)
     out = []
@@ -244,11 +269,11 @@ def measure(target: str, url: str, workers: int, args, generate, tmp: Path, with
         print(f"{target:<7}{workers:>3}  first open-data request (seals the state): {first_opendata:,.0f} ms", flush=True)
         for name, (method, path, body) in requests().items():
             generate(base, method, path, body, 1, 1, tmp)  # warm every worker's caches and connections
-            serial = generate(base, method, path, body, 1, args.seconds, tmp)
+            serial = timed(generate, base, method, path, body, 1, args.seconds, tmp)
             # Long enough for every connection to finish several answers: a run shorter than one round of
             # ``clients`` queued answers would count none of them (wrk counts completed requests only).
             window = min(args.max_seconds, max(args.seconds, 4 * args.clients / max(serial["rps"], 1e-3)))
-            loaded = generate(base, method, path, body, args.clients, window, tmp)
+            loaded = timed(generate, base, method, path, body, args.clients, window, tmp)
             loaded["seconds"] = window
             ratio = loaded["rps"] / serial["rps"] if serial["rps"] else 0.0
             rec = {"target": target, "workers": workers, "request": name, "serial": serial, "concurrent": loaded,
@@ -260,7 +285,8 @@ def measure(target: str, url: str, workers: int, args, generate, tmp: Path, with
             out.append(rec)
             print(f"{target:<7}{workers:>3}  {name:<9}{serial['rps']:>9.1f}{serial['p50_ms']:>9.1f}"
                   f"{loaded['rps']:>10.1f}{loaded['p50_ms']:>9.1f}{loaded['p99_ms']:>9.1f}{ratio:>7.2f}"
-                  f"{ratio / workers:>7.2f}{loaded['errors'] + serial['errors']:>6}", flush=True)
+                  f"{ratio / workers:>7.2f}{loaded['errors'] + serial['errors']:>6}"
+                  f"{_pct(loaded.get('busy')):>6}{_ms(serial.get('cpu_ms')):>8}{_ms(loaded.get('cpu_ms')):>8}", flush=True)
     finally:
         stop_server(proc)
     return out
@@ -307,7 +333,8 @@ def main() -> None:
         urls["pg10m"] = args.scale_db
     print(f"load generator: {tool}; {args.clients} clients; {args.seconds:g} s per run; load average {os.getloadavg()[0]:.1f}")
     print(f"{'target':<7}{'wrk':>3}  {'request':<9}{'1-by-1/s':>9}{'p50 ms':>9}{'32: req/s':>10}{'p50 ms':>9}{'p99 ms':>9}"
-          f"{'ratio':>7}{'/wrkr':>7}{'errs':>6}".replace("wrk", "wkr", 1))
+          f"{'ratio':>7}{'/wrkr':>7}{'errs':>6}{'cpu%':>6}{'cpu/1':>8}{'cpu/32':>8}".replace("wrk", "wkr", 1))
+    print("(cpu%: the machine's cores busy during the 32-client run; cpu/1, cpu/32: CPU ms per answer, all processes)")
     results = []
     try:
         for target in targets:
@@ -323,6 +350,14 @@ def main() -> None:
               "results": results, "scale": summary.get("figures", {})}
     if args.json:
         args.json.write_text(json.dumps(report, indent=2))
+
+
+def _pct(x: float | None) -> str:
+    return "-" if x is None else f"{100 * x:.0f}"
+
+
+def _ms(x: float | None) -> str:
+    return "-" if x is None else f"{x:.1f}"
 
 
 def goals(results: list[dict], scale: dict) -> list[str]:
