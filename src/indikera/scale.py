@@ -31,13 +31,14 @@ from .domain.checksum import canonical_head, canonical_tail, hash_text, source_t
 from .domain.indicators import Frequency, Indicator, UnitType
 from .domain.organisations import Organisation, OrgType
 from .domain.statistics import needs_masking, wilson_interval
+from .ingest import deferred_checks
 from .ingest.writes import HISTORY_COLUMNS, restore_row_triggers, suspend_row_triggers
+from .store import value_summaries
 from .store.bulk import insert_rows
 from .store.catalog_tables import publication_log, publication_rules
 from .store.db import writer
 from .store.repositories import OrganisationRepository, create_batch, ensure_source_system, upsert_indicator, utcnow
-from .store import value_summaries
-from .store.tables import batches, measurement_history, measurements, settings
+from .store.tables import batches, measurements, settings
 
 MARKER = "demo_scale"  # settings key: the shape this database was scaled to
 FIRST_MONTH = (2015, 1)
@@ -223,21 +224,12 @@ def _skip_row_triggers(conn: Connection) -> bool:
         return False
 
 
-# (table, column, referenced table) of every foreign key the generator fills.
-REFERENCES = tuple((t.name, fk.parent.name, fk.column.table.name) for t in (measurements, measurement_history)
-                   for fk in t.foreign_keys)
-
-
 def _check_references(conn: Connection) -> None:
-    """The foreign keys the row triggers skipped, checked as one anti-join each; the data version bumped once
-    (the statement triggers were skipped too)."""
+    """The foreign keys the row triggers skipped, checked as one anti-join per table (the importer's
+    ``deferred_checks.dangling``); the data version bumped once (the statement triggers were skipped too)."""
     conn.exec_driver_sql("SET LOCAL session_replication_role = origin")
-    for table in (measurements.name, measurement_history.name):  # one scan per table, the targets hashed
-        refs = [(column, target) for t, column, target in REFERENCES if t == table]
-        missing = conn.exec_driver_sql(f'SELECT count(*) FROM "{table}" x WHERE ' + " OR ".join(
-            f'x."{column}" NOT IN (SELECT id FROM "{target}")' for column, target in refs)).scalar_one()
-        if missing:
-            raise RuntimeError(f"{missing} rader i {table} pekar på rader som inte finns "
+    for table, missing in deferred_checks.dangling(conn):
+        raise RuntimeError(f"{missing} rader i {table} pekar på rader som inte finns "
                                f"({missing} rows of {table} reference a row that does not exist)")
     conn.exec_driver_sql("UPDATE data_version SET version = version + 1 WHERE id = 1")
 

@@ -259,6 +259,10 @@ def run_workers(settings: Settings, host: str, port: int, tls: TLSOptions | None
         ssl_context(tls)  # a bad file is reported here, once, before any worker starts
     config = worker_config(settings, host, port, tls, workers, log_level)
     group = bind_group(config, workers) if reuse_port_available() else None
+    if group:  # the line uvicorn's bind_socket logs, which operators and scripts wait for
+        logging.getLogger("uvicorn.error").info(
+            "Uvicorn running on %s://%s:%d (Press CTRL+C to quit)", "https" if tls else "http", config.host,
+            group[0].getsockname()[1])
     socks = group[:1] if group else [config.bind_socket()]
     supervisor = Supervisor(config, sockets=socks, group=group)
     try:

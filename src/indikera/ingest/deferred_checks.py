@@ -63,16 +63,25 @@ def unchecked(conn: Connection) -> Iterator[None]:
         conn.exec_driver_sql("SET LOCAL session_replication_role = origin")
 
 
-def check_new_rows(conn: Connection, floor: dict[str, int], indicator_ids: Iterable[int]) -> None:
-    """Every foreign key of every row above ``floor``, as one anti-join per table; then the data version and the
-    summaries the skipped triggers would have kept."""
+def dangling(conn: Connection, floor: dict[str, int] | None = None) -> list[tuple[str, int]]:
+    """(table, rows) whose foreign keys point at nothing, among the rows above ``floor`` (every row for None): one
+    anti-join per table, the referenced ids hashed. Also the scale generator's check after its COPY."""
+    out = []
     for table in TABLES:
         refs = [(fk.parent.name, fk.column.table.name, fk.column.name) for fk in table.foreign_keys]
         missing = conn.exec_driver_sql(
             f'SELECT count(*) FROM "{table.name}" x WHERE x.id > %(floor)s AND ('
             + " OR ".join(f'x."{col}" NOT IN (SELECT "{key}" FROM "{target}")' for col, target, key in refs) + ")",
-            {"floor": floor[table.name]}).scalar_one()
+            {"floor": (floor or {}).get(table.name, 0)}).scalar_one()
         if missing:
-            raise IndikeraError("IMPORT_WRITE", detail=f"{missing} rows of {table.name} reference a row that does not exist")
+            out.append((table.name, missing))
+    return out
+
+
+def check_new_rows(conn: Connection, floor: dict[str, int], indicator_ids: Iterable[int]) -> None:
+    """Every foreign key of every row above ``floor`` (:func:`dangling`); then the data version and the summaries
+    the skipped triggers would have kept."""
+    for table, missing in dangling(conn, floor):
+        raise IndikeraError("IMPORT_WRITE", detail=f"{missing} rows of {table} reference a row that does not exist")
     value_summaries.rebuild(conn, indicator_ids)
     conn.exec_driver_sql("UPDATE data_version SET version = version + 1 WHERE id = 1")

@@ -13,9 +13,9 @@ of a million values does not write every value twice (``history.changes`` puts i
 from __future__ import annotations
 
 import json
-from contextlib import nullcontext
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import nullcontext
 from datetime import date
 from operator import itemgetter
 

@@ -18,8 +18,17 @@ from .tables import measurements
 m = measurements
 
 
-def _stamp():
-    return func.max(case((m.c.visible_since > m.c.updated_at, m.c.visible_since), else_=m.c.updated_at))
+def _fresh_groups(conn: Connection, *where) -> dict[tuple, tuple]:
+    """(indicator, batch, period start, period end) → (count, id sum, newest stamp), aggregated from the values."""
+    keys = [m.c[k] for k in GROUP_KEY]
+    stamp = func.max(case((m.c.visible_since > m.c.updated_at, m.c.visible_since), else_=m.c.updated_at))
+    return {tuple(r[:4]): tuple(r[4:]) for r in conn.execute(
+        select(*keys, func.count(), func.sum(m.c.id), stamp).where(*where).group_by(*keys))}
+
+
+def _fresh_members(*where):
+    keys = [m.c[k] for k in MEMBER_KEY]
+    return select(*keys, func.count()).where(*where).group_by(*keys)
 
 
 def rebuild(conn: Connection, indicator_ids: Iterable[int] | None = None, *, force: bool = False) -> None:
@@ -40,10 +49,7 @@ def rebuild(conn: Connection, indicator_ids: Iterable[int] | None = None, *, for
         select(*[g.c[k] for k in GROUP_KEY], g.c.n, g.c.id_sum, g.c.revision, g.c.last_change).where(*where_g))}
     conn.execute(delete(g).where(*where_g))
     conn.execute(delete(value_members).where(*([] if ids is None else [value_members.c.indicator_id.in_(ids)])))
-    keys = [m.c[k] for k in GROUP_KEY]
-    fresh = {tuple(r[:4]): (r.n, r.id_sum, r.last_change) for r in conn.execute(
-        select(*keys, func.count().label("n"), func.sum(m.c.id).label("id_sum"), _stamp().label("last_change"))
-        .where(*where_m).group_by(*keys))}
+    fresh = _fresh_groups(conn, *where_m)
     rows = []
     for key in fresh.keys() | old.keys():
         n, id_sum, last = fresh.get(key, (0, 0, None))
@@ -51,14 +57,11 @@ def rebuild(conn: Connection, indicator_ids: Iterable[int] | None = None, *, for
         newer = last is not None and (was_last is None or _naive(last) > _naive(was_last))
         if force or newer or (n, id_sum) != (was_n, was_sum):
             revision += 1
-        latest = last if was_last is None or (last is not None and _naive(last) > _naive(was_last)) else was_last
         rows.append({**dict(zip(GROUP_KEY, key, strict=True)), "n": n, "id_sum": id_sum, "revision": revision,
-                     "last_change": latest})
+                     "last_change": last if newer else was_last})
     for i in range(0, len(rows), 5000):
         conn.execute(insert(g), rows[i:i + 5000])
-    mkeys = [m.c[k] for k in MEMBER_KEY]
-    conn.execute(insert(value_members).from_select(list(MEMBER_KEY) + ["n"],
-                                                   select(*mkeys, func.count()).where(*where_m).group_by(*mkeys)))
+    conn.execute(insert(value_members).from_select(list(MEMBER_KEY) + ["n"], _fresh_members(*where_m)))
 
 
 def differences(conn: Connection, limit: int = 20) -> list[str]:
@@ -66,10 +69,7 @@ def differences(conn: Connection, limit: int = 20) -> list[str]:
     cannot be recomputed; ``last_change`` must be at least the newest stamp still stored."""
     out: list[str] = []
     g = value_groups
-    keys = [m.c[k] for k in GROUP_KEY]
-    fresh = {tuple(r[:4]): (r.n, r.id_sum, r.last_change) for r in conn.execute(
-        select(*keys, func.count().label("n"), func.sum(m.c.id).label("id_sum"), _stamp().label("last_change"))
-        .group_by(*keys))}
+    fresh = _fresh_groups(conn)
     kept = {tuple(r[:4]): (r.n, r.id_sum, r.last_change) for r in conn.execute(
         select(*[g.c[k] for k in GROUP_KEY], g.c.n, g.c.id_sum, g.c.last_change).where(g.c.n != 0))}
     for key in sorted(set(fresh) | set(kept), key=repr):
@@ -78,8 +78,7 @@ def differences(conn: Connection, limit: int = 20) -> list[str]:
             out.append(f"value_groups {key}: measurements {a and a[:2]}, summary {b and b[:2]}")
         elif _naive(b[2]) < _naive(a[2]):
             out.append(f"value_groups {key}: last_change {b[2]} older than a stored value's {a[2]}")
-    mkeys = [m.c[k] for k in MEMBER_KEY]
-    fresh_m = {tuple(r[:4]): r[4] for r in conn.execute(select(*mkeys, func.count()).group_by(*mkeys))}
+    fresh_m = {tuple(r[:4]): r[4] for r in conn.execute(_fresh_members())}
     kept_m = {tuple(r[:4]): r.n for r in conn.execute(select(value_members))}
     for key in sorted(set(fresh_m) | set(kept_m), key=repr):
         if fresh_m.get(key) != kept_m.get(key):

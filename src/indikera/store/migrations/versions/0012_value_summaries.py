@@ -69,9 +69,8 @@ _KEYS = ("indicator_id", "batch_id", "period_start", "period_end", "organisation
 
 
 def _sqlite_add(row: str) -> str:
-    stamp = _STAMP
     return (f"INSERT INTO value_groups ({G}, n, id_sum, revision, last_change) VALUES ("
-            f"{row}.indicator_id, {row}.batch_id, {row}.period_start, {row}.period_end, 1, {row}.id, 1, {stamp}) "
+            f"{row}.indicator_id, {row}.batch_id, {row}.period_start, {row}.period_end, 1, {row}.id, 1, {_STAMP}) "
             f"ON CONFLICT ({G}) DO UPDATE SET n = n + 1, id_sum = id_sum + excluded.id_sum, revision = revision + 1, "
             "last_change = max(last_change, excluded.last_change); "
             f"INSERT INTO value_members ({M}, n) VALUES ({row}.indicator_id, {row}.batch_id, {row}.organisation_id, "
